@@ -1,0 +1,48 @@
+"""The ``speechkit`` command: one typer app, one sub-module per stage.
+
+User errors (:class:`~speechkit.errors.SpeechkitError`) print one line and exit 1; ``--verbose`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from speechkit.cli import data, prep, score
+from speechkit.errors import SpeechkitError
+
+app = typer.Typer(
+    name="speechkit",
+    help="Speech recipes that install with pip: prepare, align, train, decode, synthesize and score.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+app.add_typer(prep.app, name="prep")
+app.add_typer(data.app, name="data")
+app.add_typer(score.app, name="score")
+_state = {"verbose": False}
+err = Console(stderr=True)
+
+
+@app.callback()
+def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks for errors.")) -> None:
+    _state["verbose"] = verbose
+
+
+def main() -> None:
+    """Console entry point: run the app and turn user errors into one line and exit status 1."""
+    try:
+        app()
+    except SpeechkitError as e:
+        if _state["verbose"]:
+            raise
+        err.print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]")
+        sys.exit(130)
