@@ -1,7 +1,72 @@
-"""`speechkit score ...` commands."""
+"""`speechkit score ...`: score a decode directory against its data directory.
+
+Thin wrappers: the work is in :mod:`speechkit.score.asr` and :mod:`speechkit.score.intent`.
+"""
 
 from __future__ import annotations
 
-import typer
+from pathlib import Path
+from typing import Annotated
 
-app = typer.Typer(no_args_is_help=True, help="score commands.")
+import typer
+from rich.console import Console
+
+from speechkit.score.asr import score_asr
+from speechkit.score.intent import score_intent
+from speechkit.score.report import Scores, append_results, print_scores
+
+app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    help="Score hypotheses against references: write scores.json, print a table, optionally append to RESULTS.md.",
+)
+
+RefOpt = Annotated[Path, typer.Option("--ref", help="Reference table (Kaldi format).")]
+HypOpt = Annotated[
+    Path, typer.Option("--hyp", help="Hypothesis table; a line with only the key is an empty hypothesis.")
+]
+OutOpt = Annotated[Path, typer.Option("--out", help="Directory for scores.json and the detail files.")]
+ResultsOpt = Annotated[
+    Path | None, typer.Option("--results", help="RESULTS.md to append a row to (created with a header if missing).")
+]
+
+
+def _publish(kind: str, out: Path, scores: Scores, results: Path | None) -> None:
+    """Print the table, warn about missing hypotheses, and append the RESULTS.md row."""
+    print_scores(scores, f"{kind} scores: {out}")
+    if scores["n_missing"]:
+        Console(stderr=True).print(
+            f"[yellow]warning:[/] {scores['n_missing']} reference utterances have no hypothesis (scored as wrong)"
+        )
+    if results is not None:
+        append_results(results, out, scores)
+
+
+@app.command()
+def asr(ref: RefOpt, hyp: HypOpt, out: OutOpt, results: ResultsOpt = None) -> None:
+    """WER and CER (%) with S/D/I counts; writes OUT/scores.json and OUT/per_utt.txt (sclite-style alignments).
+
+    Tokens are compared as written (no normalization). CER counts the spaces between words, like jiwer.
+
+    [bold]Examples[/bold]
+
+    speechkit score asr --ref data/test/text --hyp exp/asr/decode_test/text --out exp/asr/decode_test
+
+    speechkit score asr --ref data/test/text --hyp dec/text --out dec --results RESULTS.md
+    """
+    _publish("ASR", out, score_asr(ref, hyp, out), results)
+
+
+@app.command()
+def intent(ref: RefOpt, hyp: HypOpt, out: OutOpt, results: ResultsOpt = None) -> None:
+    """Exact-match intent accuracy and per-slot accuracy (%); writes OUT/scores.json and OUT/intent_errors.txt.
+
+    Intents are action|object|location; an utterance is right only when all three slots are.
+
+    [bold]Examples[/bold]
+
+    speechkit score intent --ref data/test/utt2intent --hyp exp/slu/decode_test/utt2intent --out exp/slu/decode_test
+
+    speechkit score intent --ref data/test/utt2intent --hyp dec/utt2intent --out dec --results RESULTS.md
+    """
+    _publish("Intent", out, score_intent(ref, hyp, out), results)

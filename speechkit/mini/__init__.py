@@ -1,0 +1,1 @@
+"""Built-in mini corpora, synthesized with eSpeak NG and written in the real corpora's layouts."""

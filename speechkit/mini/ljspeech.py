@@ -1,0 +1,90 @@
+"""The mini LJSpeech corpus: one eSpeak voice reading 660 sentences, with MFA-style ground-truth TextGrids.
+
+Layout written (the real LJSpeech layout plus a TextGrid folder, as MFA would produce)::
+
+    OUT/metadata.csv            id|text|normalized text
+    OUT/wavs/<id>.wav           22050 Hz mono 16-bit
+    OUT/textgrids/<id>.TextGrid words + phones tiers, phones in ARPAbet (see speechkit.mini.arpabet)
+
+The phone boundaries are the output samples at which eSpeak started each phoneme, so they are exact.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from speechkit.data.audio import write_audio
+from speechkit.data.textgrid import write_textgrid
+from speechkit.mini.espeak import Voice, engine
+from speechkit.mini.timing import event_words, segments
+from speechkit.utils.atomic import atomic_dir, write_text_atomic
+from speechkit.utils.parallel import parallel_map
+
+VOICE = Voice("en-us", "f3", pitch=55, pitch_range=60, rate=165)
+_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
+
+
+@dataclass(frozen=True)
+class Job:
+    """What one worker renders: the utterance id, its sentence, speaking rate, and the output root."""
+
+    utt: str
+    normalized: str
+    rate: int
+    root: str
+
+
+def load_sentences() -> list[tuple[str, str]]:
+    """The bundled ``(text, normalized text)`` pairs, in a fixed order."""
+    pairs = []
+    for name in sorted(p.name for p in resources.files("speechkit.mini").joinpath("texts").iterdir()):
+        if name.startswith("ljspeech_"):
+            text = resources.files("speechkit.mini").joinpath("texts", name).read_text(encoding="utf-8")
+            pairs += [tuple(line.split("|", 1)) for line in text.splitlines() if line.strip()]
+    return pairs
+
+
+def words_of(normalized: str) -> list[re.Match[str]]:
+    """Word tokens of a normalized sentence (letters with inner apostrophes; hyphens split words)."""
+    return list(_WORD.finditer(normalized))
+
+
+def render(job: Job) -> float:
+    """Synthesize one utterance, write its wav and TextGrid; return its duration in seconds."""
+    tokens = words_of(job.normalized)
+    voice = Voice(VOICE.name, VOICE.variant, VOICE.pitch, VOICE.pitch_range, job.rate)
+    espeak = engine()
+    syn = espeak.synth(job.normalized.replace("-", " "), voice)
+    try:
+        owner = event_words(syn, tokens, espeak, voice)
+    except ValueError as e:
+        raise RuntimeError(f"{job.utt}: {e}") from None
+    words, phones = segments(syn, owner, [t.group().lower() for t in tokens])
+    if len(words) != len(tokens):
+        raise RuntimeError(f"{job.utt}: {len(tokens)} words in the text but {len(words)} in the timing")
+    root, duration = Path(job.root), len(syn.audio) / syn.sample_rate
+    write_audio(root / "wavs" / f"{job.utt}.wav", 0.8 * syn.audio, syn.sample_rate)
+    write_textgrid(root / "textgrids" / f"{job.utt}.TextGrid", words, phones, duration)
+    return duration
+
+
+def build_mini_ljspeech(out: str | Path, seed: int = 0, nj: int = 2, limit: int | None = None) -> tuple[int, float]:
+    """Write the mini LJSpeech corpus to ``out`` (replaced atomically); return (utterances, hours).
+
+    ``seed`` fixes the per-utterance speaking rate; ``limit`` keeps the first N sentences (for tests).
+    """
+    sentences = load_sentences()[:limit]
+    rng = random.Random(seed)
+    ids = [f"LJ{i // 100 + 1:03d}-{i % 100 + 1:04d}" for i in range(len(sentences))]
+    with atomic_dir(out) as tmp:
+        (tmp / "wavs").mkdir()
+        (tmp / "textgrids").mkdir()
+        jobs = [Job(u, norm, VOICE.rate + rng.randint(-15, 15), str(tmp)) for u, (_, norm) in zip(ids, sentences)]
+        durations = parallel_map(render, jobs, nj, "mini LJSpeech")
+        lines = [f"{u}|{text}|{norm}\n" for u, (text, norm) in zip(ids, sentences)]
+        write_text_atomic(tmp / "metadata.csv", "".join(lines))
+    return len(jobs), sum(durations) / 3600
