@@ -2,6 +2,110 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import typer
+from rich.console import Console
 
 app = typer.Typer(no_args_is_help=True, help="Build mini corpora and prepare corpora into data directories.")
+console = Console(stderr=True)
+
+OUT = typer.Option(..., "--out", help="Output directory.")
+ROOT = typer.Option(..., "--corpus-root", help="Corpus root in the real layout.")
+SEED = typer.Option(0, "--seed", help="Random seed: the same seed gives the same corpus.")
+NJ = typer.Option(2, "--nj", min=1, help="Parallel worker processes.")
+
+
+def _report(what: str, counts: dict[str, int] | tuple[int, float], out: Path, t0: float) -> None:
+    detail = (
+        ", ".join(f"{k}: {v}" for k, v in counts.items())
+        if isinstance(counts, dict)
+        else f"{counts[0]} utterances, {counts[1]:.2f} h"
+    )
+    console.print(f"[green]{what}[/] -> {out}  ({detail}; {time.time() - t0:.1f} s)")
+
+
+@app.command("mini-fsc")
+def mini_fsc(
+    out: Path = OUT,
+    seed: int = SEED,
+    nj: int = NJ,
+    train_speakers: int = typer.Option(20, min=1, help="Speakers in train_data.csv."),
+    valid_speakers: int = typer.Option(5, min=1, help="Speakers in valid_data.csv."),
+    test_speakers: int = typer.Option(5, min=1, help="Speakers in test_data.csv."),
+    phrasings_per_speaker: int = typer.Option(0, min=0, help="Phrasings each speaker says (0: all 190)."),
+) -> None:
+    """Synthesize the mini Fluent Speech Commands corpus (31 intents, eSpeak speakers) in the FSC layout.
+
+    [bold]Examples[/]
+
+      speechkit prep mini-fsc --out downloads/mini_fsc
+
+      speechkit prep mini-fsc --out /tmp/fsc --train-speakers 4 --valid-speakers 2 --test-speakers 2 --phrasings-per-speaker 20
+    """
+    from speechkit.mini.fsc import build_mini_fsc
+
+    t0 = time.time()
+    speakers = (train_speakers, valid_speakers, test_speakers)
+    counts = build_mini_fsc(out, seed, nj, speakers, phrasings_per_speaker or None)
+    _report("mini FSC", counts, out, t0)
+
+
+@app.command("mini-ljspeech")
+def mini_ljspeech(
+    out: Path = OUT,
+    seed: int = SEED,
+    nj: int = NJ,
+    limit: int = typer.Option(0, min=0, help="Use only the first N sentences (0: all 660)."),
+) -> None:
+    """Synthesize the mini LJSpeech corpus (one voice) with ground-truth MFA-style TextGrids in OUT/textgrids.
+
+    [bold]Examples[/]
+
+      speechkit prep mini-ljspeech --out downloads/mini_ljspeech
+
+      speechkit prep mini-ljspeech --out /tmp/lj --limit 20 --nj 1
+    """
+    from speechkit.mini.ljspeech import build_mini_ljspeech
+
+    t0 = time.time()
+    _report("mini LJSpeech", build_mini_ljspeech(out, seed, nj, limit or None), out, t0)
+
+
+@app.command("fsc")
+def fsc(corpus_root: Path = ROOT, out: Path = OUT) -> None:
+    """Prepare Fluent Speech Commands into OUT/{train,valid,test} (wav.scp, text, utt2spk, spk2utt, utt2intent).
+
+    [bold]Examples[/]
+
+      speechkit prep fsc --corpus-root /data/fluent_speech_commands_dataset --out data
+    """
+    from speechkit.corpora.fsc import prepare_fsc
+
+    t0 = time.time()
+    _report("FSC", prepare_fsc(corpus_root, out), out, t0)
+
+
+@app.command("ljspeech")
+def ljspeech(
+    corpus_root: Path = ROOT,
+    out: Path = OUT,
+    textgrids: Path = typer.Option(None, help="Folder of MFA <id>.TextGrid files, listed in textgrid.scp."),
+    speaker: str = typer.Option("LJ", help="Speaker id (prefixes utterance ids)."),
+    dev: float = typer.Option(0.05, min=0.0, max=0.5, help="Fraction of utterances for dev."),
+    test: float = typer.Option(0.05, min=0.0, max=0.5, help="Fraction of utterances for test."),
+    seed: int = SEED,
+) -> None:
+    """Prepare an LJSpeech-layout corpus into OUT/{train,dev,test} (a seeded, deterministic split).
+
+    [bold]Examples[/]
+
+      speechkit prep ljspeech --corpus-root /data/LJSpeech-1.1 --out data
+
+      speechkit prep ljspeech --corpus-root downloads/mini_ljspeech --textgrids downloads/mini_ljspeech/textgrids --out data
+    """
+    from speechkit.corpora.ljspeech import prepare_ljspeech
+
+    t0 = time.time()
+    _report("LJSpeech", prepare_ljspeech(corpus_root, out, textgrids, speaker, dev, test, seed), out, t0)

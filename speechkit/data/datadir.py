@@ -38,9 +38,10 @@ def sanitize_id(raw: str) -> str:
 
 
 def utt_id(spk: str, name: str) -> str:
-    """Utterance id prefixed by its speaker id, as Kaldi's sorting contract requires."""
+    """Utterance id prefixed by its speaker id, as Kaldi's sorting contract requires (``LJ001-0001`` already is
+    for speaker ``LJ``; otherwise ``<spk>-<name>``)."""
     name = sanitize_id(name)
-    return name if name.startswith(f"{spk}-") else f"{spk}-{name}"
+    return name if name.startswith(spk) else f"{spk}-{name}"
 
 
 def spk2utt_of(utt2spk: Mapping[str, str]) -> dict[str, str]:

@@ -71,6 +71,11 @@ def draw_speakers(rng: random.Random, n: int) -> list[tuple[str, Voice]]:
     ]  # fmt: skip
 
 
+def render_all(jobs: list[Job]) -> list[float]:
+    """Render a batch in order (one batch per fresh process keeps eSpeak's drifting state reproducible)."""
+    return [render(job) for job in jobs]
+
+
 def render(job: Job) -> float:
     """Synthesize one command with silence, gain and noise at 16 kHz; return its duration in seconds."""
     syn = engine().synth(job.text, job.voice)
@@ -97,23 +102,24 @@ def build_mini_fsc(out: str | Path, seed: int = 0, nj: int = 2, speakers: tuple[
     all_speakers = draw_speakers(rng, sum(speakers))
     bounds = np.cumsum((0,) + tuple(speakers))
     with atomic_dir(out) as tmp:
-        jobs: list[Job] = []
+        batches: list[list[Job]] = []  # one per speaker
         rows: dict[str, list[list[str]]] = {}
         for split, lo, hi in zip(SPLITS, bounds[:-1], bounds[1:]):
             rows[split] = []
             for spk, voice in all_speakers[lo:hi]:
                 chosen = rng.sample(phrasings, phrasings_per_speaker) if phrasings_per_speaker else phrasings
+                batches.append([])
                 for action, obj, location, text in chosen:
                     rel = f"wavs/speakers/{spk}/{uuid.UUID(int=rng.getrandbits(128))}.wav"
                     utt_voice = Voice(voice.name, voice.variant, voice.pitch, voice.pitch_range,
                                       voice.rate + rng.randint(-10, 10))  # fmt: skip
-                    jobs.append(Job(rel, text, utt_voice, rng.uniform(0.1, 0.6), rng.uniform(0.1, 0.6),
+                    batches[-1].append(Job(rel, text, utt_voice, rng.uniform(0.1, 0.6), rng.uniform(0.1, 0.6),
                                     rng.uniform(-12, -1), rng.uniform(20, 45), rng.getrandbits(32), str(tmp)))
                     rows[split].append([str(len(rows[split])), rel, spk, text, action, obj, location])
-        durations = parallel_map(render, jobs, nj, "mini FSC")
+        durations = [d for batch in parallel_map(render_all, batches, nj, "mini FSC speakers", True) for d in batch]
         for split, split_rows in rows.items():
             buf = io.StringIO()
             writer = csv.writer(buf, lineterminator="\n")
             writer.writerows([CSV_HEADER, *split_rows])
             write_text_atomic(tmp / "data" / f"{split}_data.csv", buf.getvalue())
-    return len(jobs), sum(durations) / 3600
+    return len(durations), sum(durations) / 3600

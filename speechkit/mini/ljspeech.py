@@ -12,12 +12,12 @@ The phone boundaries are the output samples at which eSpeak started each phoneme
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from speechkit.data.audio import write_audio
+from speechkit.data.text import word_spans
 from speechkit.data.textgrid import write_textgrid
 from speechkit.mini.espeak import Voice, engine
 from speechkit.mini.timing import event_words, segments
@@ -25,7 +25,7 @@ from speechkit.utils.atomic import atomic_dir, write_text_atomic
 from speechkit.utils.parallel import parallel_map
 
 VOICE = Voice("en-us", "f3", pitch=55, pitch_range=60, rate=165)
-_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
+BATCH = 60  # sentences per worker process
 
 
 @dataclass(frozen=True)
@@ -48,14 +48,14 @@ def load_sentences() -> list[tuple[str, str]]:
     return pairs
 
 
-def words_of(normalized: str) -> list[re.Match[str]]:
-    """Word tokens of a normalized sentence (letters with inner apostrophes; hyphens split words)."""
-    return list(_WORD.finditer(normalized))
+def render_all(jobs: list[Job]) -> list[float]:
+    """Render a batch in order (one batch per fresh process keeps eSpeak's drifting state reproducible)."""
+    return [render(job) for job in jobs]
 
 
 def render(job: Job) -> float:
     """Synthesize one utterance, write its wav and TextGrid; return its duration in seconds."""
-    tokens = words_of(job.normalized)
+    tokens = word_spans(job.normalized)
     voice = Voice(VOICE.name, VOICE.variant, VOICE.pitch, VOICE.pitch_range, job.rate)
     espeak = engine()
     syn = espeak.synth(job.normalized.replace("-", " "), voice)
@@ -84,7 +84,8 @@ def build_mini_ljspeech(out: str | Path, seed: int = 0, nj: int = 2, limit: int 
         (tmp / "wavs").mkdir()
         (tmp / "textgrids").mkdir()
         jobs = [Job(u, norm, VOICE.rate + rng.randint(-15, 15), str(tmp)) for u, (_, norm) in zip(ids, sentences)]
-        durations = parallel_map(render, jobs, nj, "mini LJSpeech")
+        batches = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
+        durations = [d for batch in parallel_map(render_all, batches, nj, "mini LJSpeech batches", True) for d in batch]
         lines = [f"{u}|{text}|{norm}\n" for u, (text, norm) in zip(ids, sentences)]
         write_text_atomic(tmp / "metadata.csv", "".join(lines))
     return len(jobs), sum(durations) / 3600

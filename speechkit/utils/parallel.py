@@ -24,20 +24,25 @@ def progress_bar(transient: bool = False) -> Progress:
     )
 
 
-def parallel_map(fn: Callable[[T], R], items: Sequence[T], nj: int, description: str) -> list[R]:
-    """``[fn(x) for x in items]`` over ``nj`` spawned processes (fresh interpreters: C libraries with global
-    state, like eSpeak, must not be shared through fork)."""
+def parallel_map(fn: Callable[[T], R], items: Sequence[T], nj: int, description: str,
+                 fresh_process: bool = False) -> list[R]:
+    """``[fn(x) for x in items]`` over ``nj`` spawned processes.
+
+    Workers are spawned, never forked: C libraries with global state (eSpeak) must not be shared. With
+    ``fresh_process`` every item runs in a new process, so an item's result cannot depend on which items a
+    worker ran before it (eSpeak's output drifts with its internal state); results then do not depend on ``nj``.
+    """
     with progress_bar() as bar:
         task = bar.add_task(description, total=len(items))
-        if nj <= 1:
-            results = []
+        results = []
+        if nj <= 1 and not fresh_process:
             for item in items:
                 results.append(fn(item))
                 bar.advance(task)
             return results
-        with mp.get_context("spawn").Pool(nj) as pool:
-            results = []
-            for result in pool.imap(fn, items, chunksize=max(1, min(16, len(items) // (nj * 8) or 1))):
+        chunk = 1 if fresh_process else max(1, min(16, len(items) // (nj * 8)))
+        with mp.get_context("spawn").Pool(nj, maxtasksperchild=1 if fresh_process else None) as pool:
+            for result in pool.imap(fn, items, chunksize=chunk):
                 results.append(result)
                 bar.advance(task)
-            return results
+        return results

@@ -1,0 +1,72 @@
+"""The mini corpora: real layouts, exact TextGrids, determinism."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+import soundfile as sf
+from praatio import textgrid
+
+from speechkit.data.text import normalize_words
+from speechkit.mini.fsc import build_mini_fsc
+
+
+def _rows(root: Path, split: str) -> list[dict[str, str]]:
+    with open(root / "data" / f"{split}_data.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_mini_fsc_layout_and_speaker_disjoint_splits(tiny_fsc: Path) -> None:
+    speakers = {}
+    for split in ("train", "valid", "test"):
+        rows = _rows(tiny_fsc, split)
+        assert rows and list(rows[0]) == ["", "path", "speakerId", "transcription", "action", "object", "location"]
+        speakers[split] = {r["speakerId"] for r in rows}
+        for r in rows[:3]:
+            info = sf.info(str(tiny_fsc / r["path"]))
+            assert (info.samplerate, info.channels) == (16000, 1)
+            assert r["path"].startswith(f"wavs/speakers/{r['speakerId']}/")
+    assert len(speakers["train"]) == 2
+    assert not speakers["train"] & speakers["test"] and not speakers["train"] & speakers["valid"]
+
+
+def test_mini_fsc_is_deterministic_for_a_seed(tmp_path: Path) -> None:
+    def digest(root: Path) -> str:
+        h = hashlib.sha256()
+        for p in sorted(root.rglob("*")):
+            if p.is_file():
+                h.update(str(p.relative_to(root)).encode() + p.read_bytes())
+        return h.hexdigest()
+
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    build_mini_fsc(a, seed=7, nj=1, speakers=(1, 1, 1), phrasings_per_speaker=3)
+    build_mini_fsc(b, seed=7, nj=2, speakers=(1, 1, 1), phrasings_per_speaker=3)
+    build_mini_fsc(c, seed=8, nj=1, speakers=(1, 1, 1), phrasings_per_speaker=3)
+    assert digest(a) == digest(b)
+    assert digest(a) != digest(c)
+
+
+def test_mini_ljspeech_textgrids_match_audio_and_transcripts(tiny_lj: Path) -> None:
+    lines = (tiny_lj / "metadata.csv").read_text().splitlines()
+    assert len(lines) == 12
+    for line in lines:
+        utt, _, normalized = line.split("|")
+        info = sf.info(str(tiny_lj / "wavs" / f"{utt}.wav"))
+        assert (info.samplerate, info.channels) == (22050, 1)
+        tg = textgrid.openTextgrid(str(tiny_lj / "textgrids" / f"{utt}.TextGrid"), includeEmptyIntervals=True)
+        assert list(tg.tierNames) == ["words", "phones"]
+        duration = info.frames / info.samplerate
+        for name in tg.tierNames:
+            entries = tg.getTier(name).entries
+            assert entries[0].start == 0.0 and abs(entries[-1].end - duration) < 1e-6
+            assert all(a.end == b.start for a, b in zip(entries, entries[1:]))  # contiguous
+        words = [e.label for e in tg.getTier("words").entries if e.label]
+        assert words == normalize_words(normalized).split()
+        phones = [e for e in tg.getTier("phones").entries if e.label]
+        assert all(p.label[-1] in "012" or p.label.isalpha() for p in phones)
+        for w in tg.getTier("words").entries:
+            if w.label:  # every word is covered exactly by its phones
+                inside = [p for p in phones if w.start <= p.start and p.end <= w.end]
+                assert inside and inside[0].start == w.start and inside[-1].end == w.end
