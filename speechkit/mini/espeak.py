@@ -131,9 +131,13 @@ class ESpeak:
         for param, value in ((_PARAM_RATE, voice.rate), (_PARAM_PITCH, voice.pitch), (_PARAM_RANGE, voice.pitch_range)):
             self._lib.espeak_SetParameter(param, int(value), 0)
 
-    def synth(self, text: str, voice: Voice = Voice()) -> Synthesis:
-        """Render ``text`` with ``voice``; phone ``word_pos`` values index into ``text``'s characters."""
+    def synth(self, text: str, voice: Voice = Voice(), seed: int = 0) -> Synthesis:
+        """Render ``text`` with ``voice``; phone ``word_pos`` values index into ``text``'s characters.
+
+        ``seed`` fixes eSpeak's random source (some voices add random noise, seeded from the clock otherwise).
+        """
         self._set_voice(voice)
+        self._lib.espeak_ng_SetRandSeed(ctypes.c_long(seed))
         self._chunks, self._phones, self._word_pos = [], [], -1
         data = text.encode("utf-8")
         self._lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)

@@ -78,7 +78,7 @@ def render_all(jobs: list[Job]) -> list[float]:
 
 def render(job: Job) -> float:
     """Synthesize one command with silence, gain and noise at 16 kHz; return its duration in seconds."""
-    syn = engine().synth(job.text, job.voice)
+    syn = engine().synth(job.text, job.voice, job.noise_seed)
     speech = resample(syn.audio, syn.sample_rate, SAMPLE_RATE)
     lead, trail = np.zeros(int(job.lead_s * SAMPLE_RATE)), np.zeros(int(job.trail_s * SAMPLE_RATE))
     wav = np.concatenate([lead, speech / (np.abs(speech).max() + 1e-9), trail])
@@ -116,7 +116,7 @@ def build_mini_fsc(out: str | Path, seed: int = 0, nj: int = 2, speakers: tuple[
                     batches[-1].append(Job(rel, text, utt_voice, rng.uniform(0.1, 0.6), rng.uniform(0.1, 0.6),
                                     rng.uniform(-12, -1), rng.uniform(20, 45), rng.getrandbits(32), str(tmp)))
                     rows[split].append([str(len(rows[split])), rel, spk, text, action, obj, location])
-        durations = [d for batch in parallel_map(render_all, batches, nj, "mini FSC speakers", True) for d in batch]
+        durations = [d for batch in parallel_map(render_all, batches, nj, "mini FSC speakers", True, ["torchaudio"]) for d in batch]
         for split, split_rows in rows.items():
             buf = io.StringIO()
             writer = csv.writer(buf, lineterminator="\n")

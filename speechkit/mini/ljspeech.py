@@ -30,11 +30,13 @@ BATCH = 60  # sentences per worker process
 
 @dataclass(frozen=True)
 class Job:
-    """What one worker renders: the utterance id, its sentence, speaking rate, and the output root."""
+    """What one worker renders: the utterance id, its sentence, speaking rate, eSpeak's random seed, and the
+    output root."""
 
     utt: str
     normalized: str
     rate: int
+    seed: int
     root: str
 
 
@@ -58,7 +60,7 @@ def render(job: Job) -> float:
     tokens = word_spans(job.normalized)
     voice = Voice(VOICE.name, VOICE.variant, VOICE.pitch, VOICE.pitch_range, job.rate)
     espeak = engine()
-    syn = espeak.synth(job.normalized.replace("-", " "), voice)
+    syn = espeak.synth(job.normalized.replace("-", " "), voice, job.seed)
     try:
         owner = event_words(syn, tokens, espeak, voice)
     except ValueError as e:
@@ -83,7 +85,8 @@ def build_mini_ljspeech(out: str | Path, seed: int = 0, nj: int = 2, limit: int 
     with atomic_dir(out) as tmp:
         (tmp / "wavs").mkdir()
         (tmp / "textgrids").mkdir()
-        jobs = [Job(u, norm, VOICE.rate + rng.randint(-15, 15), str(tmp)) for u, (_, norm) in zip(ids, sentences)]
+        jobs = [Job(u, norm, VOICE.rate + rng.randint(-15, 15), rng.getrandbits(31), str(tmp))
+                for u, (_, norm) in zip(ids, sentences)]
         batches = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
         durations = [d for batch in parallel_map(render_all, batches, nj, "mini LJSpeech batches", True) for d in batch]
         lines = [f"{u}|{text}|{norm}\n" for u, (text, norm) in zip(ids, sentences)]

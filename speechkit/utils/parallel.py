@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -24,13 +25,20 @@ def progress_bar(transient: bool = False) -> Progress:
     )
 
 
-def parallel_map(fn: Callable[[T], R], items: Sequence[T], nj: int, description: str,
-                 fresh_process: bool = False) -> list[R]:
-    """``[fn(x) for x in items]`` over ``nj`` spawned processes.
+def _one_thread() -> None:
+    """Worker initializer: ``nj`` workers each using every core for torch ops would oversubscribe the CPU."""
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
 
-    Workers are spawned, never forked: C libraries with global state (eSpeak) must not be shared. With
-    ``fresh_process`` every item runs in a new process, so an item's result cannot depend on which items a
-    worker ran before it (eSpeak's output drifts with its internal state); results then do not depend on ``nj``.
+
+def parallel_map(fn: Callable[[T], R], items: Sequence[T], nj: int, description: str,
+                 fresh_process: bool = False, preload: Sequence[str] = ()) -> list[R]:
+    """``[fn(x) for x in items]`` over ``nj`` worker processes.
+
+    Workers come from a fork server that has imported ``fn``'s module and ``preload`` but run nothing, so C
+    libraries with global state (eSpeak) are never shared and imports are paid once. With ``fresh_process``
+    every item runs in a new process, so an item's result cannot depend on which items a worker ran before it
+    (eSpeak's output drifts with its internal state); results then do not depend on ``nj``.
     """
     with progress_bar() as bar:
         task = bar.add_task(description, total=len(items))
@@ -41,7 +49,9 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], nj: int, description:
                 bar.advance(task)
             return results
         chunk = 1 if fresh_process else max(1, min(16, len(items) // (nj * 8)))
-        with mp.get_context("spawn").Pool(nj, maxtasksperchild=1 if fresh_process else None) as pool:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload([fn.__module__, *preload])
+        with ctx.Pool(nj, _one_thread, maxtasksperchild=1 if fresh_process else None) as pool:
             for result in pool.imap(fn, items, chunksize=chunk):
                 results.append(result)
                 bar.advance(task)
