@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from speechkit.cli import data, prep, score
+from speechkit.cli import data, decode, prep, score, train
 from speechkit.errors import SpeechkitError
 
 app = typer.Typer(
@@ -25,6 +25,8 @@ app = typer.Typer(
 app.add_typer(prep.app, name="prep")
 app.add_typer(data.app, name="data")
 app.add_typer(score.app, name="score")
+app.command("train")(train.train)
+app.command("decode")(decode.decode)
 _state = {"verbose": False}
 err = Console(stderr=True)
 

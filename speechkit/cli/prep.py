@@ -34,7 +34,8 @@ def mini_fsc(
     train_speakers: int = typer.Option(20, min=1, help="Speakers in train_data.csv."),
     valid_speakers: int = typer.Option(5, min=1, help="Speakers in valid_data.csv."),
     test_speakers: int = typer.Option(5, min=1, help="Speakers in test_data.csv."),
-    phrasings_per_speaker: int = typer.Option(0, min=0, help="Phrasings each speaker says (0: all 190)."),
+    phrasings_per_speaker: int = typer.Option(0, min=0, help="Phrasings each speaker says (0: all of them)."),
+    phrasings: Path = typer.Option(None, help="Own 'action|object|location|phrasing' list instead of the bundled one."),
 ) -> None:
     """Synthesize the mini Fluent Speech Commands corpus (31 intents, eSpeak speakers) in the FSC layout.
 
@@ -48,7 +49,7 @@ def mini_fsc(
 
     t0 = time.time()
     speakers = (train_speakers, valid_speakers, test_speakers)
-    counts = build_mini_fsc(out, seed, nj, speakers, phrasings_per_speaker or None)
+    counts = build_mini_fsc(out, seed, nj, speakers, phrasings_per_speaker or None, phrasings)
     _report("mini FSC", counts, out, t0)
 
 
@@ -109,3 +110,29 @@ def ljspeech(
 
     t0 = time.time()
     _report("LJSpeech", prepare_ljspeech(corpus_root, out, textgrids, speaker, dev, test, seed), out, t0)
+
+
+@app.command("lang")
+def lang(
+    data: Path = typer.Option(..., "--data", help="Training data dir: its text fills the lexicon and trains BPE."),
+    out: Path = OUT,
+    bpe_size: int = typer.Option(100, min=1, help="Sentencepiece vocabulary size, fitted to what the text supports."),
+    bpe_type: str = typer.Option("bpe", help="Sentencepiece model type: bpe, unigram or char."),
+    extra_data: list[Path] = typer.Option([], help="Data dir whose words join the lexicon, not BPE; repeatable."),
+    stress: bool = typer.Option(False, help="Keep CMUdict stress digits: 69 phone tokens instead of 39."),
+) -> None:
+    """Build the lang dir: lexicon (CMUdict, else eSpeak G2P), phone and BPE token lists, words.txt.
+
+    [bold]Examples[/]
+
+      speechkit prep lang --data data/train --out data/lang
+
+      speechkit prep lang --data data/train --extra-data data/test --out data/lang --bpe-type unigram --bpe-size 64
+    """
+    from speechkit.lang.prepare import prepare_lang
+
+    t0 = time.time()
+    summary = prepare_lang(data / "text", out, bpe_size, bpe_type, [d / "text" for d in extra_data], stress)
+    _report("lang", summary.counts(), out, t0)
+    if summary.bpe_note:
+        console.print(f"[yellow]note:[/] {summary.bpe_note}")

@@ -95,6 +95,7 @@ class ESpeak:
         self._chunks: list[np.ndarray] = []
         self._phones: list[PhoneEvent] = []
         self._word_pos = -1
+        self._stale_events = False
         self._callback = _Callback(self._on_audio)  # keep a reference: C holds only the pointer
         self._lib.espeak_SetSynthCallback(self._callback)
         self._lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
@@ -120,6 +121,7 @@ class ESpeak:
         buf = ctypes.create_string_buffer(text.encode("utf-8"))
         ptr = ctypes.c_void_p(ctypes.addressof(buf))
         names: list[str] = []
+        self._stale_events = True
         while ptr.value:
             out = self._lib.espeak_TextToPhonemes(ctypes.byref(ptr), _CHARS_UTF8, ord("|") << 8)
             names += out.decode("utf-8").replace(" ", "|").split("|")
@@ -137,13 +139,21 @@ class ESpeak:
         ``seed`` fixes eSpeak's random source (some voices add random noise, seeded from the clock otherwise).
         """
         self._set_voice(voice)
+        if self._stale_events:
+            # TextToPhonemes leaves events queued that make the next synthesis drop its first phoneme events;
+            # a throwaway synthesis flushes them
+            self._render(".")
+            self._stale_events = False
         self._lib.espeak_ng_SetRandSeed(ctypes.c_long(seed))
+        self._render(text)
+        audio = np.concatenate(self._chunks).astype(np.float32) if self._chunks else np.zeros(0, np.float32)
+        return Synthesis(audio / 32768.0, self.sample_rate, self._phones)
+
+    def _render(self, text: str) -> None:
         self._chunks, self._phones, self._word_pos = [], [], -1
         data = text.encode("utf-8")
         self._lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
         self._lib.espeak_Synchronize()
-        audio = np.concatenate(self._chunks).astype(np.float32) if self._chunks else np.zeros(0, np.float32)
-        return Synthesis(audio / 32768.0, self.sample_rate, self._phones)
 
 
 _ENGINE: ESpeak | None = None

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from speechkit.data.audio import resample, write_audio
+from speechkit.errors import SpeechkitError
 from speechkit.mini.espeak import Voice, engine
 from speechkit.utils.atomic import atomic_dir, write_text_atomic
 from speechkit.utils.parallel import parallel_map
@@ -54,10 +55,19 @@ class Job:
     root: str
 
 
-def load_phrasings() -> list[tuple[str, str, str, str]]:
-    """``(action, object, location, phrasing)`` rows of the bundled phrasing list."""
-    text = resources.files("speechkit.mini").joinpath("texts", "fsc_phrasings.txt").read_text(encoding="utf-8")
-    return [tuple(line.split("|")) for line in text.splitlines() if line.strip()]
+def load_phrasings(path: str | Path | None = None) -> list[tuple[str, str, str, str]]:
+    """``(action, object, location, phrasing)`` rows of ``path`` (default: the bundled list)."""
+    if path is None:
+        text = resources.files("speechkit.mini").joinpath("texts", "fsc_phrasings.txt").read_text(encoding="utf-8")
+    elif not Path(path).is_file():
+        raise SpeechkitError(path, "phrasing file not found")
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    rows = [tuple(line.split("|")) for line in text.splitlines() if line.strip()]
+    for i, row in enumerate(rows, start=1):
+        if len(row) != 4 or not all(field.strip() for field in row):
+            raise SpeechkitError(path, f"line {i}: expected 'action|object|location|phrasing'")
+    return rows
 
 
 def draw_speakers(rng: random.Random, n: int) -> list[tuple[str, Voice]]:
@@ -91,14 +101,15 @@ def render(job: Job) -> float:
 
 
 def build_mini_fsc(out: str | Path, seed: int = 0, nj: int = 2, speakers: tuple[int, int, int] = (20, 5, 5),
-                   phrasings_per_speaker: int | None = None) -> tuple[int, float]:
+                   phrasings_per_speaker: int | None = None, phrasings: str | Path | None = None) -> tuple[int, float]:
     """Write the mini FSC corpus to ``out`` (replaced atomically); return (utterances, hours).
 
     ``speakers`` gives the train/valid/test speaker counts; ``phrasings_per_speaker`` samples that many
-    phrasings per speaker instead of all (for tests).
+    phrasings per speaker instead of all (for tests); ``phrasings`` replaces the bundled phrasing list (to
+    build a corpus in the same layout that a model has never seen).
     """
     rng = random.Random(seed)
-    phrasings = load_phrasings()
+    phrasings = load_phrasings(phrasings)
     all_speakers = draw_speakers(rng, sum(speakers))
     bounds = np.cumsum((0,) + tuple(speakers))
     with atomic_dir(out) as tmp:

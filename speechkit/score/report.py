@@ -44,9 +44,15 @@ def percent(part: int, whole: int) -> float:
 
 
 def write_scores(out_dir: str | Path, scores: Scores) -> Path:
-    """Write ``out_dir/scores.json`` atomically and return its path."""
+    """Merge ``scores`` into ``out_dir/scores.json`` (atomically) and return its path.
+
+    Merging lets ``score intent`` and ``score asr`` fill one decode dir's file, as DESIGN.md's single
+    ``scores.json`` per decode asks; a metric scored again replaces its old value.
+    """
     path = Path(out_dir) / "scores.json"
-    write_text_atomic(path, json.dumps(scores, indent=2) + "\n")
+    merged = json.loads(path.read_text()) if path.is_file() else {}
+    merged.update(scores)
+    write_text_atomic(path, json.dumps(merged, indent=2) + "\n")
     return path
 
 

@@ -47,3 +47,11 @@ def test_arpabet_stress_split_and_merge() -> None:
     assert to_arpabet(";") == []
     with pytest.raises(KeyError, match="no ARPAbet rule"):
         to_arpabet("Q!")
+
+
+def test_phonemize_does_not_eat_the_next_synthesis_first_word() -> None:
+    espeak, voice = engine(), Voice("en-us")
+    for _ in range(40):  # TextToPhonemes calls queue events that once swallowed the next utterance's first word
+        espeak.phonemize("stop", voice)
+    names = [p.name.strip("',") for p in espeak.synth("The quick brown fox.", voice).phones]
+    assert names[:2] == ["D", "@2"]

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fluent Speech Commands intent recognition. With no --corpus-root it synthesizes the mini corpus first.
+# Fluent Speech Commands intent recognition (Conformer-CTC + intent head). With no --corpus-root it
+# synthesizes the built-in mini corpus first. Run from anywhere; paths are relative to this directory.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -8,7 +9,11 @@ stop_stage=100
 nj=2
 seed=0
 corpus_root=
-help_message="Usage: $0 [--stage N] [--stop-stage M] [--nj J] [--seed S] [--corpus-root FSC_ROOT]"
+config=conf/train.yaml
+exp=exp/slu
+device=cpu
+help_message="Usage: $0 [--stage N] [--stop-stage M] [--nj J] [--seed S] [--corpus-root FSC_ROOT]
+          [--config conf/train.yaml] [--exp exp/slu] [--device cpu|cuda]"
 . ../../utils/parse_options.sh
 
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') $*"; }
@@ -23,4 +28,25 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
   log "Stage 1: prepare and validate data/{train,valid,test}"
   speechkit prep fsc --corpus-root "$corpus_root" --out data
   for set in train valid test; do speechkit data validate data/$set; done
+fi
+
+if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
+  log "Stage 2: lexicon, phone and BPE tokens in data/lang"
+  speechkit prep lang --data data/train --out data/lang
+fi
+
+if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
+  log "Stage 3: train $exp (resumes if interrupted)"
+  speechkit train --recipe . --config $config --device $device exp_dir=$exp train.seed=$seed
+fi
+
+if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
+  log "Stage 4: decode data/test"
+  speechkit decode --model $exp --data data/test --device $device
+fi
+
+if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
+  log "Stage 5: score"
+  speechkit score intent --ref data/test/utt2intent --hyp $exp/decode_test/utt2intent --out $exp/decode_test --results RESULTS.md
+  speechkit score asr --ref data/test/text --hyp $exp/decode_test/text --out $exp/decode_test --results RESULTS.md
 fi

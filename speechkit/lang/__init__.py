@@ -1,0 +1,1 @@
+"""Language resources shared by training, alignment and TTS: lexicon, G2P fallback, token inventories."""

@@ -1,0 +1,1 @@
+"""Neural network models; built only through :func:`speechkit.models.builder.build_model`."""

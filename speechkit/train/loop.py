@@ -1,0 +1,208 @@
+"""The training loop every task shares: epochs, checkpoints, resume, keep-best averaging, early stopping.
+
+Reproducibility: the global RNG is re-seeded from ``seed + epoch`` at each epoch start and batches come from
+an epoch-seeded sampler, so a run resumed from the checkpoint of epoch N trains epoch N+1 exactly as an
+uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from torch import nn
+
+from speechkit.train import checkpoint
+from speechkit.train.log import TrainLog
+
+console = Console(stderr=True)
+
+
+@dataclass
+class LoopConfig:
+    seed: int = 0
+    epochs: int = 20
+    lr: float = 2e-3
+    weight_decay: float = 1e-2
+    warmup_steps: int = 300
+    final_lr_ratio: float = 0.05
+    grad_clip: float = 5.0
+    keep_best: int = 3
+    patience: int = 6
+    log_every: int = 25
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+
+
+class Task(Protocol):
+    """What a task gives the loop. ``validate`` returns metrics including ``score`` (higher is better)."""
+
+    def train_batches(self, epoch: int) -> Iterable[Any]: ...
+
+    def num_batches(self, epoch: int) -> int: ...
+
+    def features(self, model: nn.Module, batch: Any, device: torch.device) -> Any: ...
+
+    def loss(self, model: nn.Module, inputs: Any, epoch: int) -> tuple[torch.Tensor, dict[str, float], int]: ...
+
+    def validate(self, model: nn.Module, epoch: int, device: torch.device) -> dict[str, float]: ...
+
+    def start_epoch(self, model: nn.Module, epoch: int) -> None: ...
+
+
+def _autocast(device: torch.device, precision: str) -> tuple[contextlib.AbstractContextManager, bool]:
+    """The autocast context and whether a GradScaler is needed (fp16 only); CPU trains in fp32."""
+    if device.type != "cuda" or precision == "fp32":
+        return contextlib.nullcontext(), False
+    if precision == "auto":
+        precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast("cuda", dtype=dtype), dtype == torch.float16
+
+
+def _lr_lambda(cfg: LoopConfig, total_steps: int):
+    def f(step: int) -> float:
+        if step < cfg.warmup_steps:
+            return (step + 1) / cfg.warmup_steps
+        progress = min(1.0, (step - cfg.warmup_steps) / max(1, total_steps - cfg.warmup_steps))
+        return cfg.final_lr_ratio + (1 - cfg.final_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return f
+
+
+def _timed(batches: Iterable[Any]) -> Iterator[tuple[Any, float]]:
+    """Yield each batch with the seconds spent waiting for it (data loading)."""
+    it = iter(batches)
+    while True:
+        t0 = time.perf_counter()
+        try:
+            batch = next(it)
+        except StopIteration:
+            return
+        yield batch, time.perf_counter() - t0
+
+
+def train(task: Task, model: nn.Module, cfg: LoopConfig, exp_dir: Path, device: torch.device) -> dict[str, Any]:
+    """Train ``model`` on ``task`` into ``exp_dir``; resume from its last epoch checkpoint if there is one.
+
+    Writes ``ckpt/epoch<N>.pt`` every epoch (keeping the best ``keep_best`` and the latest), ``train.jsonl``,
+    ``curves.png`` and finally ``model.pt``: the average of the best checkpoints. Returns a summary.
+    """
+    ckpt_dir = exp_dir / "ckpt"
+    model.to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    total_steps = cfg.epochs * task.num_batches(1)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg, total_steps))
+    history: list[dict[str, float]] = []  # one validation record per finished epoch
+    step, start = 0, 1
+    if done := checkpoint.epochs_on_disk(ckpt_dir):
+        state = checkpoint.load(checkpoint.epoch_path(ckpt_dir, done[-1]), device)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        history, step, start = state["history"], state["step"], state["epoch"] + 1
+        console.print(f"[yellow]resuming[/] from {checkpoint.epoch_path(ckpt_dir, done[-1])} (step {step})")
+    log = TrainLog(exp_dir, step)
+    autocast, use_scaler = _autocast(device, cfg.precision)
+    scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
+    timing = {"data": 0.0, "features": 0.0, "model": 0.0, "utts": 0}
+    for epoch in range(start, cfg.epochs + 1):
+        if _stale(history, cfg.patience):
+            console.print(f"early stop: no validation gain in {cfg.patience} epochs")
+            break
+        torch.manual_seed(cfg.seed * 1000 + epoch)
+        task.start_epoch(model, epoch)
+        model.train()
+        step = _train_epoch(task, model, opt, sched, scaler, autocast, cfg, epoch, step, device, log, timing)
+        model.eval()
+        with torch.no_grad():
+            metrics = task.validate(model, epoch, device)
+        history.append({"epoch": epoch, **metrics})
+        log.add(split="valid", epoch=epoch, step=step, **metrics)
+        console.print(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()), soft_wrap=True)
+        state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                 "epoch": epoch, "step": step, "history": history}  # fmt: skip
+        checkpoint.save(state, checkpoint.epoch_path(ckpt_dir, epoch))
+        _prune(ckpt_dir, history, cfg.keep_best)
+        log.plot(exp_dir / "curves.png", ["loss"], [k for k in metrics if k != "score"])
+    best = _best_epochs(history, cfg.keep_best)
+    checkpoint.save({"model": checkpoint.average([checkpoint.epoch_path(ckpt_dir, e) for e in best])},
+                    exp_dir / "model.pt")  # fmt: skip
+    busy = sum(timing[k] for k in ("data", "features", "model"))
+    summary = {"averaged_epochs": best, "best": max(history, key=lambda h: h["score"]), "steps": step}
+    if busy > 0:
+        summary["data_share"] = (timing["data"] + timing["features"]) / busy
+        summary["utts_per_s"] = timing["utts"] / busy
+    return summary
+
+
+def _train_epoch(task: Task, model: nn.Module, opt: torch.optim.Optimizer, sched: Any, scaler: Any, autocast: Any,
+                 cfg: LoopConfig, epoch: int, step: int, device: torch.device, log: TrainLog,
+                 timing: dict[str, float]) -> int:  # fmt: skip
+    columns = [TextColumn(f"[bold]epoch {epoch}/{cfg.epochs}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()]  # fmt: skip
+    with Progress(*columns, console=console) as bar:
+        task_id = bar.add_task("train", total=task.num_batches(epoch), info="")
+        window: dict[str, float] = {}
+        t_window, n_window, steps_window = time.perf_counter(), 0, 0
+        for batch, waited in _timed(task.train_batches(epoch)):
+            t0 = time.perf_counter()
+            inputs = task.features(model, batch, device)
+            t1 = time.perf_counter()
+            with autocast:
+                loss, metrics, n_utts = task.loss(model, inputs, epoch)
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            scaler.step(opt)
+            scaler.update()
+            sched.step()
+            step += 1
+            t2 = time.perf_counter()
+            timing["data"] += waited
+            timing["features"] += t1 - t0
+            timing["model"] += t2 - t1
+            timing["utts"] += n_utts
+            n_window += n_utts
+            steps_window += 1
+            for k, v in {"loss": loss.item(), **metrics}.items():
+                window[k] = window.get(k, 0.0) + v
+            if step % cfg.log_every == 0 or bar.tasks[0].completed + 1 == bar.tasks[0].total:
+                avg = {k: v / steps_window for k, v in window.items()}
+                speed = n_window / (time.perf_counter() - t_window)
+                log.add(split="train", epoch=epoch, step=step, lr=sched.get_last_lr()[0], utts_per_s=speed, **avg)
+                info = " ".join(f"{k} {v:.3g}" for k, v in avg.items()) + f" | {speed:.0f} utt/s"
+                bar.update(task_id, info=info)
+                if not console.is_terminal:  # a log file gets plain lines instead of a live bar
+                    console.print(f"epoch {epoch} step {step}: {info}", highlight=False, soft_wrap=True)
+                window, t_window, n_window, steps_window = {}, time.perf_counter(), 0, 0
+            bar.advance(task_id)
+    return step
+
+
+def _best_epochs(history: list[dict[str, float]], n: int) -> list[int]:
+    return sorted(int(h["epoch"]) for h in sorted(history, key=lambda h: (-h["score"], -h["epoch"]))[:n])
+
+
+def _stale(history: list[dict[str, float]], patience: int) -> bool:
+    """True when the best score is more than ``patience`` epochs old."""
+    if len(history) <= patience:
+        return False
+    best = max(range(len(history)), key=lambda i: (history[i]["score"], -i))
+    return len(history) - 1 - best >= patience
+
+
+def _prune(ckpt_dir: Path, history: list[dict[str, float]], keep: int) -> None:
+    """Delete epoch checkpoints that are neither among the best ``keep`` nor the latest."""
+    wanted = set(_best_epochs(history, keep)) | {int(history[-1]["epoch"])}
+    for epoch in checkpoint.epochs_on_disk(ckpt_dir):
+        if epoch not in wanted:
+            checkpoint.epoch_path(ckpt_dir, epoch).unlink()
