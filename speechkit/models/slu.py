@@ -2,7 +2,10 @@
 
 Log-mel features -> CMVN -> SpecAugment (training only) -> 4x conv subsampling -> Conformer layers. A phone CTC
 head reads a lower layer and a BPE CTC head the top layer (the "pretrained lower layers"); the intent head
-pools the top layer over time with learned attention and predicts each slot (action, object, location).
+pools the top layer over time with learned attention and predicts each slot (action, object, location). With
+``intent_from_words`` it also reads a soft bag of words: each BPE unit's highest posterior over time, so the
+intent head sees directly which words the CTC layer heard (what Lugosch et al.'s intent module gets from the
+word-level layer), instead of having to rediscover them from the pooled encoder state.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class SLUModelConfig:
     specaug: SpecAugConfig = field(default_factory=SpecAugConfig)
     phone_layer: int = 3
     intent_hidden: int = 256
+    intent_from_words: bool = True
     n_phones: int = 0
     n_bpe: int = 0
     slots: dict[str, list[str]] = field(default_factory=dict)
@@ -81,9 +85,10 @@ class SLUModel(nn.Module):
         self.phone_head = nn.Linear(enc.d_model, cfg.n_phones)
         self.bpe_head = nn.Linear(enc.d_model, cfg.n_bpe)
         self.pool = AttentionPool(enc.d_model)
+        d_intent = enc.d_model + (cfg.n_bpe - 1 if cfg.intent_from_words else 0)
         self.slot_heads = nn.ModuleDict(
             {
-                slot: nn.Sequential(nn.Linear(enc.d_model, cfg.intent_hidden), nn.SiLU(),
+                slot: nn.Sequential(nn.Linear(d_intent, cfg.intent_hidden), nn.SiLU(),
                                     nn.Linear(cfg.intent_hidden, len(values)))  # fmt: skip
                 for slot, values in cfg.slots.items()
             }
@@ -112,5 +117,8 @@ class SLUModel(nn.Module):
             "lengths": xlens,
         }
         pooled = self.pool(top, xlens)
+        if self.cfg.intent_from_words:
+            posteriors = out["bpe"][..., 1:].exp().masked_fill(padding_mask(xlens, top.shape[1]).unsqueeze(-1), 0.0)
+            pooled = torch.cat([pooled, posteriors.amax(dim=1)], dim=-1)
         out.update({f"intent_{slot}": head(pooled) for slot, head in self.slot_heads.items()})
         return out

@@ -54,7 +54,8 @@ class Task(Protocol):
 
     def validate(self, model: nn.Module, epoch: int, device: torch.device) -> dict[str, float]: ...
 
-    def start_epoch(self, model: nn.Module, epoch: int) -> None: ...
+    def start_epoch(self, model: nn.Module, epoch: int) -> None:
+        """Called after model.train(): a task may freeze or switch modules to eval mode here."""
 
 
 def _autocast(device: torch.device, precision: str) -> tuple[contextlib.AbstractContextManager, bool]:
@@ -118,8 +119,8 @@ def train(task: Task, model: nn.Module, cfg: LoopConfig, exp_dir: Path, device: 
             console.print(f"early stop: no validation gain in {cfg.patience} epochs")
             break
         torch.manual_seed(cfg.seed * 1000 + epoch)
-        task.start_epoch(model, epoch)
         model.train()
+        task.start_epoch(model, epoch)
         step = _train_epoch(task, model, opt, sched, scaler, autocast, cfg, epoch, step, device, log, timing)
         model.eval()
         with torch.no_grad():

@@ -112,6 +112,8 @@ class SLUTask:
         frozen = self.cfg.train.freeze_encoder and epoch > self.cfg.train.pretrain_epochs
         for module in model.lower_layers():
             module.requires_grad_(not frozen)
+            if frozen:
+                module.eval()  # fixed features: no dropout, and batch-norm statistics stay as pretrained
 
     def features(self, model: SLUModel, batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, Any]:
         batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}

@@ -14,8 +14,8 @@ def speechkit(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(
     "command",
-    [["prep", "mini-fsc"], ["prep", "mini-ljspeech"], ["prep", "fsc"], ["prep", "ljspeech"],
-     ["data", "validate"], ["data", "fix"], ["score", "asr"], ["score", "intent"]],
+    [["prep", "mini-fsc"], ["prep", "mini-ljspeech"], ["prep", "fsc"], ["prep", "ljspeech"], ["prep", "lang"],
+     ["data", "validate"], ["data", "fix"], ["train"], ["decode"], ["score", "asr"], ["score", "intent"]],
 )  # fmt: skip
 def test_every_command_has_help_with_examples(command: list[str]) -> None:
     res = speechkit(*command, "--help")

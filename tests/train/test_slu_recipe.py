@@ -81,3 +81,16 @@ def test_decode_errors_are_one_clear_line(recipe: Path, tmp_path: Path) -> None:
     res = speechkit("decode", "--model", str(exp), "--data", str(recipe / "data" / "test"))
     assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1
     assert "does not match the model" in res.stderr and str(exp / "lang") in res.stderr
+
+
+def test_frozen_encoder_trains_only_the_intent_head(recipe: Path) -> None:
+    res = speechkit("train", "--recipe", str(recipe), "exp_dir=exp/frozen", "train.epochs=2",
+                    "train.pretrain_epochs=1", "train.freeze_encoder=true", "train.keep_best=2")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    ckpt = recipe / "exp" / "frozen" / "ckpt"
+    first, second = weights(ckpt / "epoch1.pt"), weights(ckpt / "epoch2.pt")
+    lower = [k for k in first if k.startswith(("subsample.", "encoder.", "phone_head.", "bpe_head."))]
+    head = [k for k in first if k.startswith(("pool.", "slot_heads."))]
+    assert lower and head
+    assert all(torch.equal(first[k], second[k]) for k in lower)
+    assert not all(torch.equal(first[k], second[k]) for k in head)

@@ -10,10 +10,11 @@ nj=2
 seed=0
 corpus_root=
 config=conf/train.yaml
+bpe_size=300   # soft limit: FSC's vocabulary is small, so this makes every word one unit (word-level CTC)
 exp=exp/slu
 device=cpu
 help_message="Usage: $0 [--stage N] [--stop-stage M] [--nj J] [--seed S] [--corpus-root FSC_ROOT]
-          [--config conf/train.yaml] [--exp exp/slu] [--device cpu|cuda]"
+          [--bpe-size 300] [--config conf/train.yaml] [--exp exp/slu] [--device cpu|cuda]"
 . ../../utils/parse_options.sh
 
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') $*"; }
@@ -32,7 +33,7 @@ fi
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
   log "Stage 2: lexicon, phone and BPE tokens in data/lang"
-  speechkit prep lang --data data/train --out data/lang
+  speechkit prep lang --data data/train --out data/lang --bpe-size $bpe_size
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
