@@ -7,7 +7,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 work=${1:-/tmp/speechkit_fsc_unseen}
 mkdir -p "$work"
-speechkit prep mini-fsc --out "$work/corpus" --seed 123 --train-speakers 24 --valid-speakers 4 --test-speakers 4 \
+speechkit prep mini-fsc --out "$work/corpus" --seed 123 --train-speakers 40 --valid-speakers 8 --test-speakers 8 \
+  --phrasings-per-speaker 90 \
   --phrasings "$here/data/fsc_unseen_phrasings.txt"
 rm -rf "$work/egs" && mkdir -p "$work/egs/fsc/slu1"
 cp -r "$here/../egs/utils" "$work/egs/" && cp -r "$here/../egs/fsc/slu1/run.sh" "$here/../egs/fsc/slu1/conf" "$work/egs/fsc/slu1/"

@@ -31,10 +31,10 @@ def mini_fsc(
     out: Path = OUT,
     seed: int = SEED,
     nj: int = NJ,
-    train_speakers: int = typer.Option(20, min=1, help="Speakers in train_data.csv."),
-    valid_speakers: int = typer.Option(5, min=1, help="Speakers in valid_data.csv."),
-    test_speakers: int = typer.Option(5, min=1, help="Speakers in test_data.csv."),
-    phrasings_per_speaker: int = typer.Option(0, min=0, help="Phrasings each speaker says (0: all of them)."),
+    train_speakers: int = typer.Option(50, min=1, help="Speakers in train_data.csv."),
+    valid_speakers: int = typer.Option(10, min=1, help="Speakers in valid_data.csv."),
+    test_speakers: int = typer.Option(10, min=1, help="Speakers in test_data.csv."),
+    phrasings_per_speaker: int = typer.Option(76, min=0, help="Phrasings each speaker says (0: all of them)."),
     phrasings: Path = typer.Option(None, help="Own 'action|object|location|phrasing' list instead of the bundled one."),
 ) -> None:
     """Synthesize the mini Fluent Speech Commands corpus (31 intents, eSpeak speakers) in the FSC layout.

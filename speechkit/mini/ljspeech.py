@@ -88,7 +88,8 @@ def build_mini_ljspeech(out: str | Path, seed: int = 0, nj: int = 2, limit: int 
         jobs = [Job(u, norm, VOICE.rate + rng.randint(-15, 15), rng.getrandbits(31), str(tmp))
                 for u, (_, norm) in zip(ids, sentences)]
         batches = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
-        durations = [d for batch in parallel_map(render_all, batches, nj, "mini LJSpeech batches", True) for d in batch]
+        rendered = parallel_map(render_all, batches, nj, "mini LJSpeech batches", True)
+        durations = [d for batch in rendered for d in batch]
         lines = [f"{u}|{text}|{norm}\n" for u, (text, norm) in zip(ids, sentences)]
         write_text_atomic(tmp / "metadata.csv", "".join(lines))
     return len(jobs), sum(durations) / 3600
