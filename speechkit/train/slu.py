@@ -7,14 +7,12 @@ Epochs ``1..pretrain_epochs`` train the CTC losses only; later epochs add the in
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 from torch.utils.data import DataLoader
 
 from speechkit.config import save_config
