@@ -31,9 +31,9 @@ from speechkit.errors import SpeechkitError
 
 T = TypeVar("T")
 
-# Per-utterance task files beside the core ones: utt2intent, utt2num_frames, durations, tokens, text.<lang>,
+# Per-utterance task files beside the core ones: utt2intent, utt2num_frames, durations, phones, frame_range, text.<lang>,
 # wav.scp.<lang> (utt2spk is core, so the lookahead leaves it out).
-TASK_FILE = re.compile(r"utt2(?!spk$)\w+|durations|tokens|text\.[\w-]+|wav\.scp\.[\w-]+")
+TASK_FILE = re.compile(r"utt2(?!spk$)\w+|durations|phones|frame_range|text\.[\w-]+|wav\.scp\.[\w-]+")
 # libsndfile's header log says "data : 32000 (should be 15978)" when a WAV is shorter than its header claims.
 _SHORT_DATA = re.compile(r"^data\s*:\s*(\d+) \(should be (\d+)\)", re.MULTILINE)
 _TAIL_FRAMES = 1024  # decoding just the end of a file is enough to find a truncated one
@@ -257,6 +257,14 @@ def _frame_counts(value: str) -> list[int]:
     return [int(token) for token in value.split()]
 
 
+def _frame_range(value: str) -> int:
+    """``first end`` -> the number of frames the tokens cover."""
+    fields = value.split()
+    if len(fields) != 2 or not all(_INT.fullmatch(f) for f in fields) or int(fields[0]) > int(fields[1]):
+        raise ValueError(f"frame range {value!r} is not 'first end' with 0 <= first <= end")
+    return int(fields[1]) - int(fields[0])
+
+
 def _seconds(value: str) -> float:
     try:
         seconds = float(value)
@@ -283,6 +291,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "utt2intent": _intent,
     "durations": _frame_counts,
     "utt2num_frames": _frame_count,
+    "frame_range": _frame_range,
     "utt2dur": _seconds,
     "segments": _segment,
 }
@@ -368,20 +377,23 @@ def _check_speakers(tables: dict[str, Table]) -> list[Problem]:
 
 
 def _check_durations(tables: dict[str, Table]) -> list[Problem]:
-    """Frames per token must add up to utt2num_frames and match the token count, where those files exist."""
+    """Frames per token must add up to the frames they cover (``frame_range``, else ``utt2num_frames``) and match
+    the token count of ``phones``, where those files exist."""
     durations = tables.get("durations")
     if durations is None:
         return []
     problems = []
     for utt in durations.rows:
         counts = _parsed(durations, utt, _frame_counts)
-        frames = _parsed(tables.get("utt2num_frames"), utt, _frame_count)
-        tokens = _parsed(tables.get("tokens"), utt, str.split)
+        covered = _parsed(tables.get("frame_range"), utt, _frame_range)
+        source = "frame_range" if covered is not None else "utt2num_frames"
+        frames = covered if covered is not None else _parsed(tables.get("utt2num_frames"), utt, _frame_count)
+        tokens = _parsed(tables.get("phones"), utt, str.split)
         if counts is not None and frames is not None and sum(counts) != frames:
-            message = f"durations add up to {sum(counts)} frames, utt2num_frames says {frames}"
+            message = f"durations add up to {sum(counts)} frames, {source} says {frames}"
             problems.append(durations.problem(Kind.MALFORMED, utt, message))
         if counts is not None and tokens is not None and len(counts) != len(tokens):
-            problems.append(durations.problem(Kind.MALFORMED, utt, f"{len(counts)} durations for {len(tokens)} tokens"))
+            problems.append(durations.problem(Kind.MALFORMED, utt, f"{len(counts)} durations for {len(tokens)} phones"))
     return problems
 
 

@@ -112,3 +112,15 @@ def test_cli_summarizes_a_clean_dir(data_dir: Path) -> None:
     proc = _speechkit("data", "validate", str(data_dir), "--sample-rate", str(RATE))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "4 utterances, 2 speakers" in proc.stdout and "16000 Hz" in proc.stdout
+
+
+def test_durations_must_match_phones_and_frame_range(data_dir: Path) -> None:
+    utts = sorted(UTTS)
+    (data_dir / "phones").write_text("".join(f"{u} sil AH0 sil\n" for u in utts), encoding="utf-8")
+    (data_dir / "frame_range").write_text("".join(f"{u} 0 12\n" for u in utts), encoding="utf-8")
+    assert validate_data_dir(data_dir, check_audio=False).problems == []
+    (data_dir / "phones").write_text("".join(f"{u} sil AH0\n" for u in utts), encoding="utf-8")
+    (data_dir / "frame_range").write_text("".join(f"{u} 2 12\n" for u in utts), encoding="utf-8")
+    lines = [str(p) for p in validate_data_dir(data_dir, check_audio=False).problems if p.key == utts[0]]
+    assert any("3 durations for 2 phones" in line for line in lines), lines
+    assert any("durations add up to 12 frames, frame_range says 10" in line for line in lines), lines
