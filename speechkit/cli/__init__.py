@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from speechkit.cli import align, data, decode, prep, score, train
+from speechkit.cli import align, data, decode, lm, prep, score, train
 from speechkit.errors import SpeechkitError
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.add_typer(prep.app, name="prep")
 app.add_typer(align.app, name="align")
 app.add_typer(data.app, name="data")
 app.add_typer(score.app, name="score")
+app.add_typer(lm.app, name="lm")
 app.command("train")(train.train)
 app.command("decode")(decode.decode)
 _state = {"verbose": False}
