@@ -11,10 +11,12 @@ seed=0
 corpus_root=
 config=conf/train.yaml
 bpe_size=300   # soft limit: FSC's vocabulary is small, so this makes every word one unit (word-level CTC)
+lm_order=3
+beam=16
 exp=exp/slu
 device=cpu
 help_message="Usage: $0 [--stage N] [--stop-stage M] [--nj J] [--seed S] [--corpus-root FSC_ROOT]
-          [--bpe-size 300] [--config conf/train.yaml] [--exp exp/slu] [--device cpu|cuda]"
+          [--bpe-size 300] [--lm-order 3] [--beam 16] [--config conf/train.yaml] [--exp exp/slu] [--device cpu|cuda]"
 . ../../utils/parse_options.sh
 
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') $*"; }
@@ -32,8 +34,10 @@ if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
 fi
 
 if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
-  log "Stage 2: lexicon, phone and BPE tokens in data/lang"
+  log "Stage 2: lexicon, phone and BPE tokens in data/lang; ${lm_order}-gram LM of the training transcripts"
   speechkit prep lang --data data/train --out data/lang --bpe-size $bpe_size
+  mkdir -p data/lm && cut -d' ' -f2- data/train/text > data/lm/train.txt
+  speechkit lm train --text data/lm/train.txt --order $lm_order --out data/lm/${lm_order}gram.arpa
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
@@ -42,12 +46,17 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
 fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
-  log "Stage 4: decode data/test"
+  log "Stage 4: decode data/test greedily, tune the LM weights on data/valid, decode data/test with the LM"
+  lm=data/lm/${lm_order}gram.arpa
   speechkit decode --model $exp --data data/test --device $device
+  speechkit decode --model $exp --data data/valid --device $device --lm $lm --beam $beam --nj $nj --tune
+  speechkit decode --model $exp --data data/test --device $device --lm $lm --beam $beam --nj $nj \
+    --alpha-beta-from $exp/decode_valid_tune/tune.json
 fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   log "Stage 5: score"
   speechkit score intent --ref data/test/utt2intent --hyp $exp/decode_test/utt2intent --out $exp/decode_test --results RESULTS.md
   speechkit score asr --ref data/test/text --hyp $exp/decode_test/text --out $exp/decode_test --results RESULTS.md
+  speechkit score asr --ref data/test/text --hyp $exp/decode_test_lm/text --out $exp/decode_test_lm --results RESULTS.md
 fi

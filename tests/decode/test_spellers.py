@@ -1,0 +1,49 @@
+"""Word boundaries of character, sentencepiece and phone units."""
+
+from __future__ import annotations
+
+import pytest
+
+from speechkit.decode.spellers import UNFINISHED, CharSpeller, LexiconSpeller, PieceSpeller, word_prefixes
+from speechkit.errors import SpeechkitError
+
+
+def spell(speller, units: list[int]) -> list[list[str]]:
+    """Every word sequence ``units`` can spell (several for homophones), each ending with its unfinished word."""
+    paths = [(speller.initial, [])]
+    for u in units:
+        paths = [(p, ws + ([w] if w else [])) for partial, ws in paths for p, w in speller.step(partial, u)]
+    return [ws + ([speller.finish(p)] if speller.finish(p) else []) for p, ws in paths]
+
+
+def test_word_prefixes_is_the_trie_node_set() -> None:
+    assert word_prefixes(["hi", "he"]) == {"", "h", "hi", "he"}
+
+
+def test_char_units_end_words_at_the_delimiter() -> None:
+    sp = CharSpeller(["<blank>", "|", "h", "i", "o"], vocabulary=["hi", "oh"])
+    assert spell(sp, [2, 3, 1, 4, 2]) == [["hi", "oh"]]
+    assert spell(sp, [1, 1, 2, 3, 1, 1]) == [["hi"]]  # repeated delimiters make no empty words
+    assert sp.viable("h") and sp.viable("") and not sp.viable("hh")
+    assert CharSpeller(["<blank>", "|", "h"]).viable("hhh")  # no vocabulary: nothing is misspelled
+    with pytest.raises(SpeechkitError, match="delimiter"):
+        CharSpeller(["<blank>", "a"], delimiter="|")
+
+
+def test_pieces_start_words_with_the_marker() -> None:
+    sp = PieceSpeller(["<blank>", "▁turn", "▁o", "n", "▁lights"], vocabulary=["turn", "on", "lights"])
+    assert spell(sp, [1, 2, 3, 4]) == [["turn", "on", "lights"]]
+    assert spell(sp, [3, 1]) == [["n", "turn"]]  # a leading continuation piece is a word of its own
+    assert sp.viable("o") and not sp.viable("onn")
+
+
+def test_phones_spell_every_lexicon_word_including_homophones() -> None:
+    lexicon = {"hi": [["HH", "AY"]], "high": [["HH", "AY"]], "oh": [["OW"]], "hiya": [["HH", "AY", "AH"]]}
+    sp = LexiconSpeller(["<blank>", "HH", "AY", "OW", "AH"], lexicon)
+    assert sorted(spell(sp, [1, 2, 3])) == [["hi", "oh"], ["high", "oh"]]
+    assert spell(sp, [1, 2, 4]) == [["hiya"]]
+    assert spell(sp, [3, 3]) == [["oh", "oh"]]
+    assert spell(sp, [1]) == [[UNFINISHED]]  # stopped inside a word
+    assert spell(sp, [2]) == []  # no word starts with AY
+    with pytest.raises(SpeechkitError, match="'ZH'"):
+        LexiconSpeller(["<blank>", "HH"], {"zoo": [["ZH"]]})
