@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from speechkit.cli import align, data, decode, lm, prep, score, train
+from speechkit.cli import align, data, decode, lm, prep, score, synth, train
 from speechkit.errors import SpeechkitError
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ app.add_typer(score.app, name="score")
 app.add_typer(lm.app, name="lm")
 app.command("train")(train.train)
 app.command("decode")(decode.decode)
+app.command("synth")(synth.synth)
 _state = {"verbose": False}
 err = Console(stderr=True)
 

@@ -6,6 +6,7 @@ Thin wrappers: the work is in :mod:`speechkit.align.durations`. The aligner itse
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Annotated
 
@@ -63,3 +64,75 @@ def import_textgrids(data: DataOpt, textgrids: TextGridsOpt = None, edge_silence
     """
     summary = import_durations(data, textgrids, sample_rate, hop_length, edge_silence, spn)
     console.print(f"[green]durations[/] -> {escape(str(data))}  ({summary})")
+
+
+def align(
+    ctx: typer.Context,
+    data: Annotated[Path | None, typer.Option("--data", help="Data directory to align, e.g. data/train.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder: TextGrids, durations, phones.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Trained aligner directory to reuse.")] = None,
+    train: Annotated[bool, typer.Option("--train", help="Train an aligner on DATA first, into OUT/model.")] = False,
+    phones: Annotated[Path | None, typer.Option(help="Align these phone sequences ('utt p1 p2 ...', silence as "
+                                                     "sil) instead of the text's; no words tier then.")] = None,
+    lexicon: Annotated[Path | None, typer.Option(help="Kaldi lexicon.txt (default: CMUdict, eSpeak G2P for "
+                                                      "the rest).")] = None,
+    nj: Annotated[int, typer.Option(min=1, help="CPU threads.")] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed of training.")] = 0,
+    device: Annotated[str, typer.Option(help="Torch device of the network (Viterbi runs on the CPU).")] = "cpu",
+    overrides: Annotated[list[str], typer.Option("--set", help="Aligner config override key=value "
+                                                               "(speechkit.align.config), repeatable.")] = [],
+    edge_silence: EdgeOpt = EdgeSilence.keep,
+    sample_rate: RateOpt = TTS_SAMPLE_RATE,
+    hop_length: HopOpt = TTS_HOP_LENGTH,
+) -> None:
+    """Align DATA with speechkit's own aligner (like mfa train + mfa align): TextGrids and durations in OUT.
+
+    OUT gets one MFA-style <utt>.TextGrid per utterance, and durations, phones and frame_range exactly as
+    'speechkit align import --data DATA --textgrids OUT' would write them into DATA (which align leaves alone).
+
+    --train fits a phone HMM / neural frame classifier to DATA from a flat start and saves it in OUT/model
+    (config.yaml, model.pt, phones.txt); --model reuses such a directory on any data.
+
+    [bold]Examples[/bold]
+
+    speechkit align --data data/train --out exp/align --train
+
+    speechkit align --data data/test --out exp/align_test --model exp/align/model
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    import time
+
+    import torch
+
+    from speechkit.align.aligner import align_data_dir
+    from speechkit.align.config import AlignerConfig
+    from speechkit.align.model import load_aligner
+    from speechkit.align.trainer import train_new_aligner
+    from speechkit.config import load_config
+    from speechkit.errors import SpeechkitError
+    from speechkit.lang.lexicon import Lexicon
+
+    if data is None or out is None:
+        raise SpeechkitError(None, "align needs --data and --out (or a subcommand: import)")
+    if train == (model is not None):
+        raise SpeechkitError(None, "give exactly one of --train (train an aligner on DATA) and --model DIR")
+    if overrides and not train:
+        raise SpeechkitError(None, "--set changes a new aligner's config: use it with --train")
+    torch.set_num_threads(nj)
+    lex = Lexicon.read(lexicon) if lexicon is not None else None
+    t0 = time.time()
+    if train:
+        aligner = train_new_aligner(data, out / "model", load_config(AlignerConfig, None, overrides), lex, seed,
+                                    device)
+        console.print(f"[green]aligner[/] -> {escape(str(out / 'model'))}  (trained in {time.time() - t0:.0f} s)")
+    else:
+        aligner = load_aligner(model, device)
+    t1 = time.time()
+    summary = align_data_dir(aligner, data, out, phone_file=phones, lexicon=lex, device=device,
+                             sample_rate=sample_rate, hop_length=hop_length, edge_silence=edge_silence)
+    console.print(f"[green]alignments[/] -> {escape(str(out))}  ({summary}; {time.time() - t1:.0f} s)")
+
+
+# The callback's own help (with its examples) replaces the group's one-line summary in `speechkit align --help`.
+app.callback(invoke_without_command=True, help=inspect.cleandoc(align.__doc__ or ""))(align)

@@ -5,29 +5,110 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from speechkit.cli.train import device_of
+from speechkit.errors import SpeechkitError
+
+
+def _floats(text: str, option: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise SpeechkitError(None, f"{option} takes comma-separated numbers, got {text!r}") from None
+    if not values:
+        raise SpeechkitError(None, f"{option} is empty")
+    return values
 
 
 def decode(
     model: Path = typer.Option(..., "--model", help="Trained model dir (an experiment dir)."),
     data: Path = typer.Option(..., "--data", help="Data dir to decode."),
-    out: Path = typer.Option(None, "--out", help="Output dir (default: MODEL/decode_<set>)."),
+    out: Path = typer.Option(None, "--out", help="Output dir (default: MODEL/decode_<set>, with _lm or _tune)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    lm: Path = typer.Option(None, "--lm", help="KenLM model (ARPA or binary): beam search with shallow fusion."),
+    alpha: float = typer.Option(0.5, "--alpha", help="LM weight, 0..10 (on natural-log LM scores)."),
+    beta: float = typer.Option(1.0, "--beta", help="Word insertion bonus, -20..20."),
+    alpha_beta_from: Path = typer.Option(None, "--alpha-beta-from", help="Take alpha and beta from a tune.json."),
+    beam: int = typer.Option(16, "--beam", help="Beam width."),
+    beam_prune: float = typer.Option(10.0, "--beam-prune", help="Drop hypotheses this far below the best."),
+    token_min_logp: float = typer.Option(-5.0, "--token-min-logp", help="Skip units below this log-prob."),
+    unk_score_offset: float = typer.Option(-10.0, "--unk-score-offset", help="Penalty per out-of-vocabulary word."),
+    nbest: int = typer.Option(1, "--nbest", help="Hypotheses per utterance (more than 1 writes OUT/nbest)."),
+    nj: int = typer.Option(1, "--nj", help="Beam search processes."),
+    tune: bool = typer.Option(False, "--tune", help="Grid-search alpha and beta on DATA (a validation set)."),
+    alphas: str = typer.Option("0,0.25,0.5,0.75,1,1.5,2", "--alphas", help="Alpha grid for --tune."),
+    betas: str = typer.Option("-1,0,1,2,3", "--betas", help="Beta grid for --tune."),
 ) -> None:
-    """Decode DATA with MODEL: SLU models write OUT/text (transcripts) and OUT/utt2intent.
+    """Decode DATA with MODEL: SLU models write OUT/text (transcripts) and OUT/utt2intent; ASR models OUT/text.
+
+    Without --lm transcripts are greedy CTC. With --lm a CTC prefix beam search adds
+    alpha * ln P_lm(words) + beta * #words; --tune picks alpha and beta on a validation set (the model runs
+    once) and writes OUT/tune.json, which --alpha-beta-from reads for the test set.
 
     [bold]Examples[/]
 
       speechkit decode --model exp/slu --data data/test
 
-      speechkit decode --model exp/slu --data data/valid --out exp/slu/decode_valid_greedy
+      speechkit decode --model exp/slu --data data/valid --lm data/lm/3gram.arpa --tune --nj 2
+
+      speechkit decode --model exp/slu --data data/test --lm data/lm/3gram.arpa \\
+        --alpha-beta-from exp/slu/decode_valid_tune/tune.json --beam 16 --nj 2
     """
-    from speechkit.decode.slu import decode_slu
+    from speechkit.decode.beam_search import SearchOptions
+
+    if lm is None and (tune or alpha_beta_from is not None):
+        raise SpeechkitError(None, "--tune and --alpha-beta-from need --lm")
+    if tune and alpha_beta_from is not None:
+        raise SpeechkitError(None, "--tune searches alpha and beta; do not also give --alpha-beta-from")
+    if alpha_beta_from is not None:
+        from speechkit.decode.slu import read_tuned
+
+        alpha, beta = read_tuned(alpha_beta_from)
+    # settings fail before the model and torch load
+    options = SearchOptions(beam, beam_prune, token_min_logp, alpha, beta, unk_score_offset, nbest) if lm else None
+
+    from speechkit.decode.slu import LmFusion, decode_slu, tune_slu
     from speechkit.models.builder import load_model_config
 
-    load_model_config(model)  # fails early, with one line, on a missing or foreign model dir
-    out = out or model / f"decode_{data.name}"
-    stats = decode_slu(model, data, out, str(device_of(device)))
-    typer.echo(f"decoded {stats['n_utts']} utterances ({stats['audio_s'] / 60:.1f} min) into {out}, "
+    kind, _ = load_model_config(model)  # fails early, with one line, on a missing or foreign model dir
+    suffix = "" if lm is None else "_tune" if tune else "_lm"
+    out = out or model / f"decode_{data.name}{suffix}"
+    dev = str(device_of(device))
+    if kind == "asr":
+        _decode_asr(model, data, out, dev, lm)
+        return
+    fusion = None if options is None else LmFusion(lm, options, max(1, nj))
+    if tune:
+        grid_a, grid_b = _floats(alphas, "--alphas"), _floats(betas, "--betas")
+        report = tune_slu(model, data, out, fusion, grid_a, grid_b, dev)
+        table = Table(title=f"WER (%) on {data}, greedy {report['greedy_wer']:.2f}")
+        table.add_column("alpha \\ beta")
+        for b in grid_b:
+            table.add_column(f"{b:g}", justify="right")
+        wer = {(p["alpha"], p["beta"]): p["wer"] for p in report["grid"]}
+        best = report["best"]
+        for a in grid_a:
+            cells = [f"[bold]{wer[a, b]:.2f}[/]" if (a, b) == (best["alpha"], best["beta"]) else f"{wer[a, b]:.2f}"
+                     for b in grid_b]  # fmt: skip
+            table.add_row(f"{a:g}", *cells)
+        Console().print(table)
+        typer.echo(f"best alpha={best['alpha']:g} beta={best['beta']:g} (WER {best['wer']:.2f}%), "
+                   f"written to {out / 'tune.json'}")  # fmt: skip
+        return
+    stats = decode_slu(model, data, out, dev, fusion=fusion)
+    how = "greedy" if fusion is None else f"beam {beam}, LM alpha={alpha:g} beta={beta:g}"
+    typer.echo(f"decoded {stats['n_utts']} utterances ({stats['audio_s'] / 60:.1f} min, {how}) into {out}, "
+               f"RTF {stats['rtf']:.4f}")  # fmt: skip
+
+
+def _decode_asr(model: Path, data: Path, out: Path, device: str, lm: Path | None) -> None:
+    """Greedy CTC with an ASR model (the LM beam search is built on the SLU model's BPE units)."""
+    from speechkit.decode.asr import decode_asr
+
+    if lm is not None:
+        raise SpeechkitError(model, "--lm needs an SLU model; ASR models decode greedily")
+    stats = decode_asr(model, data, out, device)
+    typer.echo(f"decoded {stats['n_utts']} utterances ({stats['audio_s'] / 60:.1f} min, greedy) into {out}, "
                f"RTF {stats['rtf']:.4f}")  # fmt: skip

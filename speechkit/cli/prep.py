@@ -136,3 +136,29 @@ def lang(
     _report("lang", summary.counts(), out, t0)
     if summary.bpe_note:
         console.print(f"[yellow]note:[/] {summary.bpe_note}")
+
+
+@app.command("tts-features")
+def tts_features(
+    data: Path = typer.Option(..., "--data", help="Data dir with durations, phones and frame_range (speechkit align)."),
+    out: Path = OUT,
+    nj: int = NJ,
+) -> None:
+    """Write OUT/<utt>.npz (log-mel, token log-F0 and energy) and OUT/stats.json (their means and deviations).
+
+    The mel is the TTS one (22050 Hz, hop 256, 80 bins); F0 is YIN's, unvoiced frames interpolated.
+
+    [bold]Examples[/]
+
+      speechkit prep tts-features --data data/train --out feats/train --nj 2
+    """
+    from speechkit.models.hifigan import TTS_MEL
+    from speechkit.tts.features import extract_tts_features
+
+    t0 = time.time()
+    stats = extract_tts_features(data, out, TTS_MEL, nj)
+    counts = {"utterances": stats["utterances"], "frames": stats["frames"]}
+    _report("TTS features", counts, out, t0)
+    if stats["unvoiced_utterances"]:
+        console.print(f"[yellow]note:[/] {stats['unvoiced_utterances']} utterances have no voiced frame "
+                      "(their pitch targets are the mean)")

@@ -1,6 +1,6 @@
 """`speechkit score ...`: score a decode directory against its data directory.
 
-Thin wrappers: the work is in :mod:`speechkit.score.asr` and :mod:`speechkit.score.intent`.
+Thin wrappers: the work is in :mod:`speechkit.score.asr`, :mod:`speechkit.score.intent` and :mod:`speechkit.score.tts`.
 """
 
 from __future__ import annotations
@@ -70,3 +70,40 @@ def intent(ref: RefOpt, hyp: HypOpt, out: OutOpt, results: ResultsOpt = None) ->
     speechkit score intent --ref data/test/utt2intent --hyp dec/utt2intent --out dec --results RESULTS.md
     """
     _publish("Intent", out, score_intent(ref, hyp, out), results)
+
+
+@app.command()
+def tts(
+    ref_data: Annotated[Path, typer.Option("--ref-data", help="Data dir of the real recordings (wav.scp, text).")],
+    syn: Annotated[Path, typer.Option("--syn", help="Synthesis dir with <utt>.wav (and optional durations).")],
+    asr_model: Annotated[
+        Path | None, typer.Option("--asr-model", help="ASR model dir: adds WER/CER on synthesized and real speech.")
+    ] = None,
+    results: ResultsOpt = None,
+    device: Annotated[str, typer.Option("--device", help="cpu or cuda, for the ASR model.")] = "cpu",
+) -> None:
+    """MCD, F0 RMSE, duration errors and (with --asr-model) WER/CER; writes SYN/scores.json, SYN/tts_per_utt.txt.
+
+    mcd (dB): mel-cepstrum c1..c24 (all-pass alpha 0.455), 1024-sample frames, hop 256, DTW, mean over the path.
+    f0_rmse_cents: over the DTW frame pairs voiced in both.
+    dur_err_s: utterance length; phone_dur_err_frames: per token, where both durations files agree in count.
+    wer/cer_syn, wer/cer_ref (%): the ASR model on SYN's waves and on the recordings (SYN/asr_{syn,ref}/text).
+
+    [bold]Examples[/bold]
+
+    speechkit score tts --ref-data data/test --syn exp/fastspeech2/synth_test
+
+    speechkit score tts --ref-data data/test --syn exp/fastspeech2/synth_test --asr-model exp/asr --results RESULTS.md
+    """
+    from speechkit.score.mcd import MCEP
+    from speechkit.score.tts import F0_SETTINGS, score_tts
+
+    transcripts = (None, None)
+    if asr_model is not None:
+        from speechkit.cli.train import device_of
+        from speechkit.decode.asr import transcribe_synthesis
+
+        transcripts = transcribe_synthesis(asr_model, ref_data, syn, str(device_of(device)))
+    scores = score_tts(ref_data, syn, *transcripts)
+    Console(stderr=True).print(f"{MCEP.describe()}\nF0: {F0_SETTINGS}", highlight=False)
+    _publish("TTS", syn, scores, results)

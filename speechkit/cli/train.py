@@ -12,7 +12,12 @@ import yaml
 from speechkit.errors import SpeechkitError
 
 # task name in conf/*.yaml -> (module, config class, train function)
-TASKS = {"slu": ("speechkit.train.slu", "SLUConfig", "train_slu")}
+TASKS = {
+    "slu": ("speechkit.train.slu", "SLUConfig", "train_slu"),
+    "asr": ("speechkit.train.asr", "ASRConfig", "train_asr"),
+    "hifigan": ("speechkit.train.vocoder", "VocoderConfig", "train_hifigan"),
+    "fastspeech2": ("speechkit.train.tts", "TTSConfig", "train_fastspeech2"),
+}
 
 
 def device_of(name: str) -> "torch.device":  # noqa: F821 - torch imported lazily for a fast --help

@@ -16,10 +16,18 @@ from torch import nn
 
 from speechkit.config import config_from_dict, config_to_dict
 from speechkit.errors import SpeechkitError
+from speechkit.models.ctc import ASRModel, ASRModelConfig
+from speechkit.models.fastspeech2 import FastSpeech2, FastSpeech2Config
+from speechkit.models.hifigan import HiFiGAN, HiFiGANConfig
 from speechkit.models.slu import SLUModel, SLUModelConfig
 from speechkit.utils.atomic import write_text_atomic
 
-KINDS: dict[str, tuple[type, type[nn.Module]]] = {"slu": (SLUModelConfig, SLUModel)}
+KINDS: dict[str, tuple[type, type[nn.Module]]] = {
+    "slu": (SLUModelConfig, SLUModel),
+    "asr": (ASRModelConfig, ASRModel),
+    "hifigan": (HiFiGANConfig, HiFiGAN),
+    "fastspeech2": (FastSpeech2Config, FastSpeech2),
+}
 
 
 def build_model(kind: str, cfg: Any) -> nn.Module:

@@ -1,8 +1,9 @@
 """Conformer-CTC spoken language understanding model after Lugosch et al. (2019).
 
-Log-mel features -> CMVN -> SpecAugment (training only) -> 4x conv subsampling -> Conformer layers. A phone CTC
-head reads a lower layer and a BPE CTC head the top layer (the "pretrained lower layers"); the intent head
-pools the top layer over time with learned attention and predicts each slot (action, object, location). With
+The front end and encoder are :class:`speechkit.models.ctc.ConformerCTC`'s (log-mel, CMVN, SpecAugment, 4x
+subsampling, Conformer layers). A phone CTC head reads a lower layer and a BPE CTC head the top layer (the
+"pretrained lower layers"); the intent head pools the top layer over time with learned attention and predicts each
+slot (action, object, location). With
 ``intent_from_words`` it also reads a soft bag of words: each BPE unit's highest posterior over time, so the
 intent head sees directly which words the CTC layer heard (what Lugosch et al.'s intent module gets from the
 word-level layer), instead of having to rediscover them from the pooled encoder state.
@@ -15,30 +16,9 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from speechkit.features.cmvn import GlobalCMVN
-from speechkit.features.mel import LogMel, MelConfig
-from speechkit.features.specaug import SpecAugment
-from speechkit.models.conformer import ConformerEncoder, padding_mask
-from speechkit.models.subsampling import Conv2dSubsampling
-
-
-@dataclass
-class EncoderConfig:
-    d_model: int = 144
-    num_heads: int = 4
-    ffn_dim: int = 576
-    num_layers: int = 6
-    kernel_size: int = 15
-    dropout: float = 0.1
-    subsampling_channels: int = 64
-
-
-@dataclass
-class SpecAugConfig:
-    freq_masks: int = 2
-    freq_width: int = 15
-    time_masks: int = 2
-    time_width: float = 0.05
+from speechkit.features.mel import MelConfig
+from speechkit.models.conformer import padding_mask
+from speechkit.models.ctc import ConformerCTC, EncoderConfig, SpecAugConfig
 
 
 @dataclass
@@ -68,20 +48,13 @@ class AttentionPool(nn.Module):
         return torch.einsum("bt,btd->bd", scores.softmax(dim=1), x)
 
 
-class SLUModel(nn.Module):
+class SLUModel(ConformerCTC):
     """Waveforms in; phone and BPE CTC log-probabilities and per-slot intent logits out."""
 
     def __init__(self, cfg: SLUModelConfig) -> None:
-        super().__init__()
+        super().__init__(cfg.mel, cfg.encoder, cfg.specaug)
         enc = cfg.encoder
         self.cfg = cfg
-        self.logmel = LogMel(cfg.mel)
-        self.cmvn = GlobalCMVN(cfg.mel.n_mels)
-        sa = cfg.specaug
-        self.specaug = SpecAugment(sa.freq_masks, sa.freq_width, sa.time_masks, sa.time_width)
-        self.subsample = Conv2dSubsampling(cfg.mel.n_mels, enc.d_model, enc.subsampling_channels, enc.dropout)
-        self.encoder = ConformerEncoder(enc.d_model, enc.num_heads, enc.ffn_dim, enc.num_layers, enc.kernel_size,
-                                        enc.dropout)  # fmt: skip
         self.phone_head = nn.Linear(enc.d_model, cfg.n_phones)
         self.bpe_head = nn.Linear(enc.d_model, cfg.n_bpe)
         self.pool = AttentionPool(enc.d_model)
@@ -98,18 +71,10 @@ class SLUModel(nn.Module):
         """The modules pretrained with CTC, which ``freeze_encoder`` keeps fixed while the intent head trains."""
         return [self.subsample, self.encoder, self.phone_head, self.bpe_head]
 
-    @torch.no_grad()
-    def features(self, wavs: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Normalized log-mels (B, T, n_mels) and their lengths; augmented in training mode."""
-        feats, flens = self.logmel(wavs, lengths)
-        feats = self.cmvn(feats, flens)
-        return self.specaug(feats, flens), flens
-
     def forward(self, feats: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
         """``feats`` from :meth:`features`. Returns log-probs ``phone`` (B, T', P), ``bpe`` (B, T', V), their
         ``lengths`` (B,), and ``intent_<slot>`` logits (B, n_values)."""
-        x, xlens = self.subsample(feats, lengths)
-        layers = self.encoder(x, xlens, {self.cfg.phone_layer, self.cfg.encoder.num_layers})
+        layers, xlens = self.encode(feats, lengths, {self.cfg.phone_layer, self.cfg.encoder.num_layers})
         top = layers[self.cfg.encoder.num_layers]
         out = {
             "phone": self.phone_head(layers[self.cfg.phone_layer]).log_softmax(-1),

@@ -3,14 +3,19 @@
 Reproducibility: the global RNG is re-seeded from ``seed + epoch`` at each epoch start and batches come from
 an epoch-seeded sampler, so a run resumed from the checkpoint of epoch N trains epoch N+1 exactly as an
 uninterrupted run would.
+
+A task with one loss gives ``loss`` and the loop updates every parameter with it. A task that updates several
+parameter groups in turn (a GAN's generator and discriminators) also gives ``param_groups`` and ``step``, and calls
+:meth:`Optimizers.step` once per group; everything else (checkpoints, resume, logging) is the same.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -34,6 +39,7 @@ class LoopConfig:
     weight_decay: float = 1e-2
     warmup_steps: int = 300
     final_lr_ratio: float = 0.05
+    betas: tuple[float, float] = (0.9, 0.999)
     grad_clip: float = 5.0
     keep_best: int = 3
     patience: int = 6
@@ -57,6 +63,10 @@ class Task(Protocol):
     def start_epoch(self, model: nn.Module, epoch: int) -> None:
         """Called after model.train(): a task may freeze or switch modules to eval mode here."""
 
+    # Optional, for several optimizers (then ``loss`` is not called):
+    #   param_groups(model) -> dict[str, list[nn.Parameter]]: one AdamW and LR schedule per named group
+    #   step(model, inputs, epoch, optimizers: Optimizers) -> (metrics including "loss", n_utts)
+
 
 def _autocast(device: torch.device, precision: str) -> tuple[contextlib.AbstractContextManager, bool]:
     """The autocast context and whether a GradScaler is needed (fp16 only); CPU trains in fp32."""
@@ -76,6 +86,74 @@ def _lr_lambda(cfg: LoopConfig, total_steps: int):
         return cfg.final_lr_ratio + (1 - cfg.final_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
     return f
+
+
+class Optimizers:
+    """AdamW with the warmup-cosine schedule for each named parameter group, one grad scaler for all of them, and
+    the autocast context a task's ``step`` runs its forward passes in."""
+
+    def __init__(self, groups: dict[str, list[nn.Parameter]], cfg: LoopConfig, total_steps: int,
+                 device: torch.device) -> None:  # fmt: skip
+        self.groups, self.grad_clip = groups, cfg.grad_clip
+        self.opts = {name: torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas)
+                     for name, params in groups.items()}  # fmt: skip
+        self.scheds = {name: torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg, total_steps))
+                       for name, opt in self.opts.items()}  # fmt: skip
+        self.autocast, use_scaler = _autocast(device, cfg.precision)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
+        self.stepped: set[str] = set()
+
+    def step(self, name: str, loss: torch.Tensor) -> None:
+        """Backpropagate ``loss`` and update group ``name``, its gradient norm clipped to ``grad_clip``."""
+        opt = self.opts[name]
+        opt.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(opt)
+        nn.utils.clip_grad_norm_(self.groups[name], self.grad_clip)
+        self.scaler.step(opt)
+        self.stepped.add(name)
+
+    def end_step(self) -> None:
+        """After a training step: adapt the loss scale and advance the schedules of the groups it updated (a group
+        that waits, like a discriminator that starts late, starts its schedule when it starts)."""
+        self.scaler.update()
+        for name in self.stepped:
+            self.scheds[name].step()
+        self.stepped.clear()
+
+    def lr(self) -> float:
+        return next(iter(self.scheds.values())).get_last_lr()[0]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Checkpoint entries; a single group keeps the plain ``optimizer``/``scheduler`` layout."""
+        if len(self.opts) == 1:
+            (opt,), (sched,) = self.opts.values(), self.scheds.values()
+            return {"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}
+        return {"optimizer": {n: o.state_dict() for n, o in self.opts.items()},
+                "scheduler": {n: s.state_dict() for n, s in self.scheds.items()}}  # fmt: skip
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if len(self.opts) == 1:
+            (opt,), (sched,) = self.opts.values(), self.scheds.values()
+            opt.load_state_dict(state["optimizer"])
+            sched.load_state_dict(state["scheduler"])
+            return
+        for name in self.opts:
+            self.opts[name].load_state_dict(state["optimizer"][name])
+            self.scheds[name].load_state_dict(state["scheduler"][name])
+
+
+Step = Callable[[nn.Module, Any, int, Optimizers], tuple[dict[str, float], int]]
+
+
+def _loss_step(task: Task, model: nn.Module, inputs: Any, epoch: int,
+               optimizers: Optimizers) -> tuple[dict[str, float], int]:  # fmt: skip
+    """The step of a one-loss task: its ``loss`` updates the single group."""
+    with optimizers.autocast:
+        loss, metrics, n_utts = task.loss(model, inputs, epoch)
+    (name,) = optimizers.opts
+    optimizers.step(name, loss)
+    return {"loss": loss.item(), **metrics}, n_utts
 
 
 def _timed(batches: Iterable[Any]) -> Iterator[tuple[Any, float]]:
@@ -98,21 +176,18 @@ def train(task: Task, model: nn.Module, cfg: LoopConfig, exp_dir: Path, device: 
     """
     ckpt_dir = exp_dir / "ckpt"
     model.to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    total_steps = cfg.epochs * task.num_batches(1)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(cfg, total_steps))
+    groups = task.param_groups(model) if hasattr(task, "param_groups") else {"model": list(model.parameters())}
+    optimizers = Optimizers(groups, cfg, cfg.epochs * task.num_batches(1), device)
+    step_fn: Step = getattr(task, "step", None) or functools.partial(_loss_step, task)
     history: list[dict[str, float]] = []  # one validation record per finished epoch
     step, start = 0, 1
     if done := checkpoint.epochs_on_disk(ckpt_dir):
         state = checkpoint.load(checkpoint.epoch_path(ckpt_dir, done[-1]), device)
         model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
+        optimizers.load_state_dict(state)
         history, step, start = state["history"], state["step"], state["epoch"] + 1
         console.print(f"[yellow]resuming[/] from {checkpoint.epoch_path(ckpt_dir, done[-1])} (step {step})")
     log = TrainLog(exp_dir, step)
-    autocast, use_scaler = _autocast(device, cfg.precision)
-    scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
     timing = {"data": 0.0, "features": 0.0, "model": 0.0, "utts": 0}
     for epoch in range(start, cfg.epochs + 1):
         if _stale(history, cfg.patience):
@@ -121,15 +196,15 @@ def train(task: Task, model: nn.Module, cfg: LoopConfig, exp_dir: Path, device: 
         torch.manual_seed(cfg.seed * 1000 + epoch)
         model.train()
         task.start_epoch(model, epoch)
-        step = _train_epoch(task, model, opt, sched, scaler, autocast, cfg, epoch, step, device, log, timing)
+        step = _train_epoch(task, step_fn, model, optimizers, cfg, epoch, step, device, log, timing)
         model.eval()
         with torch.no_grad():
             metrics = task.validate(model, epoch, device)
         history.append({"epoch": epoch, **metrics})
         log.add(split="valid", epoch=epoch, step=step, **metrics)
         console.print(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()), soft_wrap=True)
-        state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                 "epoch": epoch, "step": step, "history": history}  # fmt: skip
+        state = {"model": model.state_dict(), **optimizers.state_dict(), "epoch": epoch, "step": step,
+                 "history": history}  # fmt: skip
         checkpoint.save(state, checkpoint.epoch_path(ckpt_dir, epoch))
         _prune(ckpt_dir, history, cfg.keep_best)
         log.plot(exp_dir / "curves.png", ["loss"], [k for k in metrics if k != "score"])
@@ -144,9 +219,8 @@ def train(task: Task, model: nn.Module, cfg: LoopConfig, exp_dir: Path, device: 
     return summary
 
 
-def _train_epoch(task: Task, model: nn.Module, opt: torch.optim.Optimizer, sched: Any, scaler: Any, autocast: Any,
-                 cfg: LoopConfig, epoch: int, step: int, device: torch.device, log: TrainLog,
-                 timing: dict[str, float]) -> int:  # fmt: skip
+def _train_epoch(task: Task, step_fn: Step, model: nn.Module, optimizers: Optimizers, cfg: LoopConfig, epoch: int,
+                 step: int, device: torch.device, log: TrainLog, timing: dict[str, float]) -> int:  # fmt: skip
     columns = [TextColumn(f"[bold]epoch {epoch}/{cfg.epochs}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()]  # fmt: skip
     with Progress(*columns, console=console) as bar:
@@ -157,15 +231,8 @@ def _train_epoch(task: Task, model: nn.Module, opt: torch.optim.Optimizer, sched
             t0 = time.perf_counter()
             inputs = task.features(model, batch, device)
             t1 = time.perf_counter()
-            with autocast:
-                loss, metrics, n_utts = task.loss(model, inputs, epoch)
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.unscale_(opt)
-            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            scaler.step(opt)
-            scaler.update()
-            sched.step()
+            metrics, n_utts = step_fn(model, inputs, epoch, optimizers)
+            optimizers.end_step()
             step += 1
             t2 = time.perf_counter()
             timing["data"] += waited
@@ -174,12 +241,12 @@ def _train_epoch(task: Task, model: nn.Module, opt: torch.optim.Optimizer, sched
             timing["utts"] += n_utts
             n_window += n_utts
             steps_window += 1
-            for k, v in {"loss": loss.item(), **metrics}.items():
+            for k, v in metrics.items():
                 window[k] = window.get(k, 0.0) + v
             if step % cfg.log_every == 0 or bar.tasks[0].completed + 1 == bar.tasks[0].total:
                 avg = {k: v / steps_window for k, v in window.items()}
                 speed = n_window / (time.perf_counter() - t_window)
-                log.add(split="train", epoch=epoch, step=step, lr=sched.get_last_lr()[0], utts_per_s=speed, **avg)
+                log.add(split="train", epoch=epoch, step=step, lr=optimizers.lr(), utts_per_s=speed, **avg)
                 info = " ".join(f"{k} {v:.3g}" for k, v in avg.items()) + f" | {speed:.0f} utt/s"
                 bar.update(task_id, info=info)
                 if not console.is_terminal:  # a log file gets plain lines instead of a live bar

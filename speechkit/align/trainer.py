@@ -1,0 +1,146 @@
+"""Train an aligner from scratch on a data directory: flat start, then Viterbi training, like Kaldi's and MFA's.
+
+1. Flat start: each utterance's low-energy edges are silence and the rest is shared evenly among the HMM states
+   of its words' first pronunciations.
+2. Train the frame classifier on those state targets (cross-entropy), for ``epochs[i]`` epochs.
+3. Realign: Viterbi through each utterance's full graph (every pronunciation, optional silence between words),
+   scoring each frame by its state log posterior less ``prior_scale`` times the log prior; the new path gives the next targets. Repeat 2-3.
+
+The network keeps its weights from one round to the next (only the targets change), so later rounds need few
+epochs. Nothing here reads reference alignments.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from rich.console import Console
+from torch import Tensor
+
+from speechkit.align.aligner import best_paths, build_graphs, utterance_slots
+from speechkit.align.config import AlignerConfig
+from speechkit.align.features import log_mels, padded, read_waves
+from speechkit.align.graph import SIL, SPN_PHONE, Graph, Slot
+from speechkit.align.model import AlignerModel, save_aligner
+from speechkit.align.transcripts import PhoneIndex
+from speechkit.data.audio import audio_info
+from speechkit.data.batching import DurationBatchSampler
+from speechkit.data.datadir import Utterance, load_data_dir
+from speechkit.features.cmvn import accumulate_stats
+from speechkit.lang.lexicon import Lexicon, phone_set
+from speechkit.utils.atomic import atomic_dir
+from speechkit.utils.parallel import progress_bar
+
+IGNORE = -100
+"""Target of frames that train nothing (``spn``)."""
+
+
+def flat_start(feats: Tensor, slots: Sequence[Slot], model: AlignerModel, energy: float) -> Tensor:
+    """Frame targets ``(F,)``: silence where the mean log-mel is below ``energy`` of its range at the edges,
+    the words' first pronunciations' states evenly over the frames between."""
+    n_states, loudness = model.cfg.n_states, feats.mean(1)
+    loud = (loudness > loudness.min() + energy * (loudness.max() - loudness.min())).nonzero()[:, 0]
+    first, end = (int(loud[0]), int(loud[-1]) + 1) if len(loud) else (0, len(feats))
+    tokens = [t for s in slots if not s.optional for t in s.alternatives[0]]
+    if end - first < len(tokens) * n_states:
+        first, end = 0, len(feats)
+    sil = model.phones.index(SIL)
+    targets = torch.full((len(feats),), sil * n_states + n_states // 2, dtype=torch.long)
+    edges = np.linspace(first, end, len(tokens) * n_states + 1).round().astype(int)
+    for i, tok in enumerate(tokens):
+        for j in range(n_states):
+            k = i * n_states + j
+            targets[edges[k] : edges[k + 1]] = IGNORE if tok.phone == SPN_PHONE else tok.phone * n_states + j
+    return targets
+
+
+def path_targets(path: np.ndarray, graph: Graph, n_classes: int) -> Tensor:
+    """Frame targets from a state path (``spn`` frames ignored)."""
+    columns = torch.from_numpy(graph.column[path])
+    return torch.where(columns < n_classes, columns, IGNORE)
+
+
+def set_priors(model: AlignerModel, targets: Sequence[Tensor]) -> None:
+    """State priors from target counts (add-one smoothed), into the model's ``log_prior`` buffer."""
+    counts = torch.bincount(torch.cat([t[t >= 0] for t in targets]), minlength=model.n_classes).double() + 1
+    model.log_prior.copy_((counts / counts.sum()).log().float())
+
+
+def train_epoch(model: AlignerModel, opt: torch.optim.Optimizer, feats: Sequence[Tensor], targets: Sequence[Tensor],
+                sampler: DurationBatchSampler, device: str | torch.device, advance: Callable[[int], None]) -> float:
+    """One pass of cross-entropy training; returns the mean loss per batch."""
+    model.train()
+    total, batches = 0.0, 0
+    for batch in sampler:
+        x, lengths = padded([feats[i] for i in batch], device)
+        y = torch.nn.utils.rnn.pad_sequence([targets[i] for i in batch], batch_first=True, padding_value=IGNORE)
+        loss = F.cross_entropy(model(x, lengths).flatten(0, 1), y.to(device).flatten(), ignore_index=IGNORE)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        total, batches = total + loss.item(), batches + 1
+        advance(len(batch))
+    return total / max(batches, 1)
+
+
+def train_aligner(model: AlignerModel, utts: Sequence[Utterance], slots: Sequence[Sequence[Slot]], seed: int = 0,
+                  device: str | torch.device = "cpu", console: Console | None = None) -> AlignerModel:
+    """Train ``model`` (freshly built, config ``model.cfg``) on ``utts`` spoken as ``slots``; see the module
+    docstring. Returns it in eval mode with priors from the final alignment."""
+    console = console or Console(stderr=True)
+    cfg = model.cfg.train
+    torch.manual_seed(seed)
+    random.seed(seed)
+    model.to(device)
+    t0 = time.time()
+    feats = log_mels(model, read_waves(utts, model.cfg.features.sample_rate), device)
+    mean, std = accumulate_stats((padded([f], "cpu") for f in feats))
+    model.cmvn.set_stats(mean.float().to(device), std.float().to(device))
+    graphs = build_graphs(utts, slots, model, [len(f) for f in feats])
+    targets = [flat_start(f, s, model, cfg.flat_start_energy) for f, s in zip(feats, slots)]
+    console.print(f"features of {len(utts)} utterances ({sum(map(len, feats))} frames) in {time.time() - t0:.0f} s")
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+    sampler = DurationBatchSampler([len(f) for f in feats], cfg.batch_frames, seed=seed)
+    epoch = 0
+    with progress_bar() as bar:
+        for round_ in range(cfg.rounds):
+            for _ in range(cfg.epochs_of(round_)):
+                task = bar.add_task(f"round {round_ + 1}/{cfg.rounds} epoch {epoch + 1}", total=len(utts))
+                sampler.set_epoch(epoch)
+                loss = train_epoch(model, opt, feats, targets, sampler, device, lambda n: bar.advance(task, n))
+                bar.update(task, description=f"round {round_ + 1}/{cfg.rounds} epoch {epoch + 1} loss {loss:.3f}")
+                epoch += 1
+            set_priors(model, targets)
+            task = bar.add_task(f"round {round_ + 1}/{cfg.rounds} realign", total=len(utts))
+            paths = best_paths(model, feats, graphs, device, cfg.batch_frames * 4, lambda n: bar.advance(task, n))
+            targets = [path_targets(p, g, model.n_classes) for p, g in zip(paths, graphs)]
+    set_priors(model, targets)
+    console.print(f"trained in {time.time() - t0:.0f} s")
+    return model.eval()
+
+
+def train_new_aligner(data_dir: str | Path, model_dir: str | Path, cfg: AlignerConfig, lexicon: Lexicon | None = None,
+                      seed: int = 0, device: str | torch.device = "cpu") -> AlignerModel:
+    """Train an aligner on ``data_dir`` (its ``text`` through ``lexicon``, CMUdict + G2P by default) and save it
+    to ``model_dir`` (replaced atomically). The same ``seed`` and thread count give the same model. Example::
+
+        model = train_new_aligner("data/train", "exp/align/model", AlignerConfig(), seed=0)
+    """
+    data_dir = Path(data_dir)
+    utts = load_data_dir(data_dir)
+    if cfg.features.sample_rate is None:
+        cfg.features.sample_rate = audio_info(utts[0].wav).samplerate
+    torch.manual_seed(seed)
+    model = AlignerModel(cfg, [SIL, *phone_set(stress=False)])
+    slots = utterance_slots(utts, data_dir, PhoneIndex(model.phones), lexicon, None)
+    train_aligner(model, utts, slots, seed, device)
+    with atomic_dir(model_dir) as tmp:
+        save_aligner(model, tmp)
+    return model

@@ -1,0 +1,60 @@
+"""`speechkit synth`: speech from text or from a data dir with a trained FastSpeech 2 model and a vocoder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from speechkit.errors import SpeechkitError
+
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def synth(
+    model: Path = typer.Option(..., "--model", help="FastSpeech 2 model dir (exp/tts)."),
+    vocoder: str = typer.Option("griffinlim", "--vocoder", help="griffinlim, or a vocoder model dir (exp/hifigan)."),
+    text: str = typer.Option(None, "--text", help="Text to say; --out is then the wave file."),
+    data: Path = typer.Option(None, "--data", help="Data dir to synthesize; --out is then a directory."),
+    out: Path = typer.Option(None, "--out", help="Wave file (--text) or dir (--data; default MODEL/synth_<set>)."),
+    source: str = typer.Option("auto", help="With --data: phones (DATA/phones), text (front end), or auto."),
+    speed: float = typer.Option(1.0, min=0.1, max=10.0, help="Speaking rate: 2 is twice as fast."),
+    pitch_scale: float = typer.Option(1.0, min=0.1, max=10.0, help="F0 multiplier."),
+    energy_scale: float = typer.Option(1.0, min=0.1, max=10.0, help="Energy multiplier."),
+    batch_size: int = typer.Option(8, min=1, help="Utterances per batch (similar lengths together)."),
+    gl_iters: int = typer.Option(16, min=1, help="Griffin-Lim iterations (quality against speed)."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+) -> None:
+    """Synthesize speech; prints the real-time factor (acoustic model + vocoder time per second of audio).
+
+    With --data, writes OUT/<utt>.wav, OUT/wav.scp, OUT/phones, OUT/durations (predicted frames per token, for
+    duration scoring) and OUT/synth.json.
+
+    [bold]Examples[/]
+
+      speechkit synth --model exp/tts --text "Printing, in the only sense with which we are concerned." --out x.wav
+
+      speechkit synth --model exp/tts --data data/test --out exp/tts/synth_test --vocoder exp/hifigan
+    """
+    from speechkit.cli.train import device_of
+    from speechkit.models.variance import Controls
+    from speechkit.tts.synth import Synthesizer, synthesize_data_dir, synthesize_text
+
+    if (text is None) == (data is None):
+        raise SpeechkitError(None, "give exactly one of --text and --data")
+    if text is not None and out is None:
+        raise SpeechkitError(None, "--text needs --out FILE.wav")
+    controls = Controls(speed, pitch_scale, energy_scale)
+    syn = Synthesizer(model, vocoder, device_of(device), gl_iters)
+    if text is not None:
+        result = synthesize_text(syn, text, out, controls)
+        detail = f"{len(result.wav) / syn.cfg.mel.sample_rate:.2f} s, {len(result.tokens)} tokens"
+    else:
+        out = out or model / f"synth_{data.name}"
+        used = synthesize_data_dir(syn, data, out, source, controls, batch_size)
+        detail = f"{len(list(out.glob('*.wav')))} utterances from {used}, {syn.timing.audio:.1f} s"
+    t = syn.timing
+    console.print(f"[green]synth[/] -> {escape(str(out))}  ({detail}; RTF {t.rtf:.3f}: acoustic "
+                  f"{t.acoustic:.2f} s + vocoder {t.vocoder:.2f} s)")  # fmt: skip

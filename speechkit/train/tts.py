@@ -1,0 +1,248 @@
+"""The FastSpeech 2 task: phones with durations, pitch and energy (from the features stage) to log-mels.
+
+Losses: L1 on z-normalized mels before and after the postnet, and MSE on log(1 + duration), pitch and energy
+z-scores, all over real tokens / frames only. Validation runs the same losses teacher-forced on the dev set, plus
+the mean absolute error of the predicted durations in frames; the score is minus the total loss. Every
+``plot_every`` steps a PNG of one training utterance's target and predicted mels goes to ``exp/<name>/plots/``.
+
+The experiment dir is a complete model dir for ``speechkit synth``: ``model.yaml`` (architecture, token
+inventory, edge-silence flags), ``model.pt`` (weights with the mel, pitch and energy statistics as buffers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.nn.utils.rnn import pad_sequence
+from torch.utils.data import DataLoader, Dataset
+
+from speechkit.config import save_config
+from speechkit.data.batching import DurationBatchSampler
+from speechkit.data.datadir import Utterance, load_data_dir
+from speechkit.errors import SpeechkitError
+from speechkit.lang.lexicon import phone_set
+from speechkit.models.builder import build_model, save_model_config
+from speechkit.models.conformer import padding_mask
+from speechkit.models.fastspeech2 import PAD, FastSpeech2, FastSpeech2Config
+from speechkit.models.variance import durations_from_log
+from speechkit.train import checkpoint
+from speechkit.train.loop import LoopConfig, console, train
+from speechkit.tts.features import ALIGNMENT_FILES, read_stats
+from speechkit.tts.frontend import SIL
+from speechkit.utils.atomic import atomic_path
+
+KIND = "fastspeech2"
+
+
+@dataclass
+class TTSDataConfig:
+    """Data dirs (with ``phones``/``durations``/``frame_range``) and their features dirs; batches hold at most
+    ``max_frames`` padded mel frames and ``max_utts`` utterances."""
+
+    train: str = "data/train"
+    valid: str = "data/dev"
+    train_feats: str = "feats/train"
+    valid_feats: str = "feats/dev"
+    max_frames: int = 6000
+    max_utts: int = 32
+
+
+@dataclass
+class TTSTrainConfig(LoopConfig):
+    plot_every: int = 200
+
+
+@dataclass
+class TTSConfig:
+    task: str = KIND
+    exp_dir: str = "exp/tts"
+    data: TTSDataConfig = field(default_factory=TTSDataConfig)
+    model: FastSpeech2Config = field(default_factory=FastSpeech2Config)
+    train: TTSTrainConfig = field(default_factory=TTSTrainConfig)
+
+
+def token_inventory(utts: list[Utterance]) -> list[str]:
+    """``<pad>``, then ``sil``, CMUdict's phones (with stress digits if the alignments have them) and any other
+    token the alignments use, sorted: phones rare in training (``OY2``) still get an embedding to synthesize."""
+    seen = {t for u in utts for t in u.extra["phones"].split()}
+    stress = any(t[-1].isdigit() for t in seen)
+    return [PAD, *sorted(seen | {SIL} | set(phone_set(stress)))]
+
+
+class TTSDataset(Dataset[dict[str, Any]]):
+    """Item: ``utt``, ``tokens`` (ids), ``durations``, raw ``pitch`` (log-F0) and ``energy`` per token, ``mel``
+    ``(frames, n_mels)``, read from ``feats_dir/<utt>.npz``. A NaN pitch (no voiced frame) becomes the mean."""
+
+    def __init__(self, utts: list[Utterance], feats_dir: Path, tokens: list[str], pitch_mean: float) -> None:
+        self.utts, self.feats_dir, self.pitch_mean = utts, feats_dir, pitch_mean
+        ids = {t: i for i, t in enumerate(tokens)}
+        self.tokens = [[ids[t] for t in u.extra["phones"].split()] for u in utts]
+        self.durations = [[int(d) for d in u.extra["durations"].split()] for u in utts]
+        for u in utts:
+            if not (feats_dir / f"{u.utt}.npz").is_file():
+                raise SpeechkitError(feats_dir / f"{u.utt}.npz", "not found: re-run the features stage")
+
+    def __len__(self) -> int:
+        return len(self.utts)
+
+    def frames(self) -> list[int]:
+        return [sum(d) for d in self.durations]
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        with np.load(self.feats_dir / f"{self.utts[i].utt}.npz") as npz:
+            mel, pitch, energy = npz["mel"], npz["pitch"], npz["energy"]
+        return {"utt": self.utts[i].utt, "tokens": torch.tensor(self.tokens[i]),
+                "durations": torch.tensor(self.durations[i]),
+                "pitch": torch.from_numpy(np.nan_to_num(pitch, nan=self.pitch_mean)),
+                "energy": torch.from_numpy(energy), "mel": torch.from_numpy(mel)}  # fmt: skip
+
+
+def collate(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Zero-padded batch with ``token_lengths`` and ``mel_lengths``."""
+    out: dict[str, Any] = {"utt": [it["utt"] for it in items]}
+    for key in ("tokens", "durations", "pitch", "energy", "mel"):
+        out[key] = pad_sequence([it[key] for it in items], batch_first=True)
+    out["token_lengths"] = torch.tensor([len(it["tokens"]) for it in items])
+    out["mel_lengths"] = torch.tensor([len(it["mel"]) for it in items])
+    return out
+
+
+def losses(model: FastSpeech2, out: dict[str, Tensor], b: dict[str, Any]) -> dict[str, Tensor]:
+    """The five losses, each a mean over real frames (times bins) or real tokens."""
+    frames = ~padding_mask(b["mel_lengths"], b["mel"].shape[1])
+    tokens = ~padding_mask(b["token_lengths"], b["tokens"].shape[1])
+    target = model.mel_norm(b["mel"], b["mel_lengths"])
+    n_bins = target.shape[-1]
+
+    def l1(pred: Tensor) -> Tensor:
+        return (pred.float() - target).abs()[frames].sum() / (frames.sum() * n_bins)
+
+    def mse(pred: Tensor, ref: Tensor) -> Tensor:
+        return F.mse_loss(pred.float()[tokens], ref[tokens])
+
+    return {"mel": l1(out["mel"]), "postnet": l1(out["mel_post"]),
+            "duration": mse(out["log_duration"], torch.log1p(b["durations"].float())),
+            "pitch": mse(out["pitch"], out["pitch_target"]),
+            "energy": mse(out["energy"], out["energy_target"])}  # fmt: skip
+
+
+class TTSTask:
+    """Data, losses, validation and mel plots for :func:`speechkit.train.loop.train`."""
+
+    def __init__(self, cfg: TTSConfig, exp_dir: Path) -> None:
+        self.cfg, self.plot_dir = cfg, exp_dir / "plots"
+        dc, mc = cfg.data, cfg.model
+        train_utts = load_data_dir(dc.train, extra=ALIGNMENT_FILES)
+        valid_utts = load_data_dir(dc.valid, extra=ALIGNMENT_FILES)
+        self.stats = read_stats(dc.train_feats, mc.mel)
+        read_stats(dc.valid_feats, mc.mel)
+        unknown = sorted({t for u in valid_utts for t in u.extra["phones"].split()} - set(mc.tokens))
+        if unknown:
+            raise SpeechkitError(Path(dc.valid) / "phones", f"tokens not in the training inventory: {unknown}")
+        pitch_mean = self.stats["pitch"]["mean"]
+        self.train_set = TTSDataset(train_utts, Path(dc.train_feats), mc.tokens, pitch_mean)
+        self.valid_set = TTSDataset(valid_utts, Path(dc.valid_feats), mc.tokens, pitch_mean)
+        seed = cfg.train.seed
+        self.sampler = DurationBatchSampler(self.train_set.frames(), dc.max_frames, dc.max_utts, seed)
+        self.valid_batches = list(DurationBatchSampler(self.valid_set.frames(), dc.max_frames, dc.max_utts, 0,
+                                                       shuffle=False))  # fmt: skip
+        self.batch_in_epoch = 0
+
+    def num_batches(self, epoch: int) -> int:
+        return len(self.sampler)
+
+    def train_batches(self, epoch: int) -> DataLoader:
+        self.sampler.set_epoch(epoch)
+        return DataLoader(self.train_set, batch_sampler=self.sampler, collate_fn=collate)
+
+    def start_epoch(self, model: FastSpeech2, epoch: int) -> None:
+        self.batch_in_epoch = 0
+
+    def features(self, model: FastSpeech2, batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
+        return {k: v.to(device) if isinstance(v, Tensor) else v for k, v in batch.items()}
+
+    def _forward(self, model: FastSpeech2, b: dict[str, Any]) -> dict[str, Tensor]:
+        return model(b["tokens"], b["token_lengths"], b["durations"], b["pitch"], b["energy"])
+
+    def loss(self, model: FastSpeech2, b: dict[str, Any], epoch: int) -> tuple[Tensor, dict[str, float], int]:
+        out = self._forward(model, b)
+        parts = losses(model, out, b)
+        self.batch_in_epoch += 1
+        step = (epoch - 1) * len(self.sampler) + self.batch_in_epoch  # the loop's step, also after a resume
+        if step % self.cfg.train.plot_every == 0:
+            plot_mels(self.plot_dir / f"step{step}.png", b["utt"][0], model.mel_norm(b["mel"], b["mel_lengths"])[0],
+                      out["mel_post"][0], int(b["mel_lengths"][0]))  # fmt: skip
+        return sum(parts.values()), {k: v.item() for k, v in parts.items()}, len(b["utt"])
+
+    def validate(self, model: FastSpeech2, epoch: int, device: torch.device) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        n = errors = tokens = 0
+        for idx in self.valid_batches:
+            b = self.features(model, collate([self.valid_set[i] for i in idx]), device)
+            out = self._forward(model, b)
+            for k, v in losses(model, out, b).items():
+                totals[k] = totals.get(k, 0.0) + v.item() * len(idx)
+            real = ~padding_mask(b["token_lengths"], b["tokens"].shape[1])
+            predicted = durations_from_log(out["log_duration"], ~real)  # as synthesis rounds them
+            errors += (predicted - b["durations"]).abs()[real].sum().item()
+            tokens += real.sum().item()
+            n += len(idx)
+        metrics = {k: v / n for k, v in totals.items()}
+        metrics["dur_err_frames"] = errors / tokens
+        metrics["score"] = -sum(v for k, v in metrics.items() if k != "dur_err_frames")
+        return metrics
+
+
+def plot_mels(png: Path, utt: str, target: Tensor, predicted: Tensor, frames: int) -> None:
+    """Target above predicted (z-normalized log-mels of one utterance), written atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 1, figsize=(10, 5), sharex=True)
+    for ax, mel, title in zip(axes, (target, predicted), ("target", "predicted (postnet)")):
+        ax.imshow(mel[:frames].detach().float().cpu().T.numpy(), origin="lower", aspect="auto", vmin=-3, vmax=3)
+        ax.set(title=f"{utt}: {title}", ylabel="mel bin")
+    axes[1].set_xlabel("frame")
+    fig.tight_layout()
+    with atomic_path(png) as tmp:
+        fig.savefig(tmp, format="png", dpi=80)
+    plt.close(fig)
+
+
+def _edge_silence(utts: list[Utterance]) -> tuple[bool, bool]:
+    """Whether most training utterances start / end with ``sil`` (the front end then adds it there)."""
+    phones = [u.extra["phones"].split() for u in utts]
+    return (2 * sum(p[0] == SIL for p in phones) > len(phones), 2 * sum(p[-1] == SIL for p in phones) > len(phones))
+
+
+def _init_stats(model: FastSpeech2, stats: dict[str, Any]) -> None:
+    """The training set's mel, pitch and energy statistics into the model's normalization buffers."""
+    model.mel_norm.set_stats(torch.tensor(stats["mel"]["mean"]), torch.tensor(stats["mel"]["std"]))
+    for norm, key in ((model.variance.pitch_norm, "pitch"), (model.variance.energy_norm, "energy")):
+        norm.set_stats(torch.tensor([stats[key]["mean"]]), torch.tensor([stats[key]["std"]]))
+
+
+def train_fastspeech2(cfg: TTSConfig, device: torch.device) -> dict[str, Any]:
+    """Train FastSpeech 2 into ``cfg.exp_dir`` (resuming if it holds checkpoints); return the loop's summary."""
+    exp = Path(cfg.exp_dir)
+    train_utts = load_data_dir(cfg.data.train, extra=ALIGNMENT_FILES)
+    cfg.model.tokens = token_inventory(train_utts)
+    cfg.model.leading_sil, cfg.model.trailing_sil = _edge_silence(train_utts)
+    task = TTSTask(cfg, exp)
+    torch.manual_seed(cfg.train.seed)
+    model = build_model(KIND, cfg.model)
+    if not checkpoint.epochs_on_disk(exp / "ckpt"):
+        _init_stats(model, task.stats)
+    save_config(cfg, exp / "config.yaml")
+    save_model_config(exp, KIND, cfg.model)
+    console.print(f"FastSpeech 2: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, "
+                  f"{len(task.train_set)} training utterances, {len(task.sampler)} batches per epoch")  # fmt: skip
+    return train(task, model, cfg.train, exp, device)

@@ -1,0 +1,170 @@
+"""Synthesis with a trained FastSpeech 2 model dir and a vocoder (Griffin-Lim, or a trained one such as HiFi-GAN).
+
+A vocoder is anything with ``vocode(log_mel (B, T, n_mels)) -> wave (B, T * hop)`` for the acoustic model's mel
+config: ``"griffinlim"`` builds :class:`~speechkit.tts.griffinlim.GriffinLim`, any other value is a model dir loaded
+with :func:`~speechkit.models.builder.load_model`. The acoustic model runs on batches of similar token count; the
+vocoder then runs on each utterance's own frames, since padding would cost Griffin-Lim as much as speech. The
+real-time factor counts acoustic model plus vocoder time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from speechkit.data.audio import write_audio
+from speechkit.data.datadir import load_data_dir
+from speechkit.data.table import write_table
+from speechkit.errors import SpeechkitError
+from speechkit.features.mel import MelConfig
+from speechkit.models.builder import load_model, load_model_config
+from speechkit.models.fastspeech2 import FastSpeech2
+from speechkit.models.variance import Controls
+from speechkit.tts.frontend import Frontend
+from speechkit.tts.griffinlim import GriffinLim
+from speechkit.utils.atomic import atomic_dir, write_text_atomic
+from speechkit.utils.parallel import progress_bar
+
+GRIFFIN_LIM = "griffinlim"
+
+
+@dataclass
+class Timing:
+    """Seconds spent in the acoustic model and the vocoder, and seconds of audio produced."""
+
+    acoustic: float = 0.0
+    vocoder: float = 0.0
+    audio: float = 0.0
+
+    @property
+    def rtf(self) -> float:
+        """Real-time factor: compute seconds per second of audio."""
+        return (self.acoustic + self.vocoder) / max(self.audio, 1e-9)
+
+
+@dataclass
+class Synthesis:
+    """One utterance: its wave, the tokens said and their durations in frames."""
+
+    wav: np.ndarray
+    tokens: list[str]
+    durations: list[int] = field(default_factory=list)
+
+
+class Synthesizer:
+    """Front end + FastSpeech 2 + vocoder, loaded once. Example::
+
+        syn = Synthesizer("exp/tts")
+        [out] = syn.synthesize([syn.frontend("Hello there.")])
+    """
+
+    def __init__(self, model_dir: str | Path, vocoder: str = GRIFFIN_LIM, device: str | torch.device = "cpu",
+                 gl_iters: int = 16) -> None:  # fmt: skip
+        kind, _ = load_model_config(Path(model_dir))
+        if kind != "fastspeech2":
+            raise SpeechkitError(model_dir, f"is a {kind} model; synth needs a FastSpeech 2 model dir")
+        self.cfg, self.model = load_model(model_dir, device)
+        assert isinstance(self.model, FastSpeech2)
+        self.device = torch.device(device)
+        self.ids = {t: i for i, t in enumerate(self.cfg.tokens)}
+        stress = any(t[-1].isdigit() for t in self.cfg.tokens)
+        self.frontend = Frontend(stress, self.cfg.leading_sil, self.cfg.trailing_sil)
+        self.vocoder = load_vocoder(vocoder, self.cfg.mel, self.device, gl_iters)
+        self.timing = Timing()
+
+    def token_ids(self, tokens: Sequence[str], where: str | Path | None = None) -> list[int]:
+        """Ids of ``tokens``; tokens outside the model's inventory raise, naming them."""
+        unknown = sorted({t for t in tokens if t not in self.ids})
+        if unknown:
+            raise SpeechkitError(where, f"tokens not in the model's inventory: {', '.join(unknown)}")
+        return [self.ids[t] for t in tokens]
+
+    def synthesize(self, token_lists: Sequence[Sequence[str]], controls: Controls = Controls(), batch_size: int = 8,
+                   on_batch: Callable[[int], None] | None = None) -> list[Synthesis]:  # fmt: skip
+        """Waves for token sequences (from :attr:`frontend` or a ``phones`` file), in input order; adds the time
+        spent to :attr:`timing` and calls ``on_batch(utterances done)`` after each batch."""
+        ids = [self.token_ids(tokens) for tokens in token_lists]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        results: dict[int, Synthesis] = {}
+        hop, rate = self.cfg.mel.hop_length, self.cfg.mel.sample_rate
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            tokens = torch.nn.utils.rnn.pad_sequence([torch.tensor(ids[i]) for i in batch], batch_first=True)
+            lengths = torch.tensor([len(ids[i]) for i in batch])
+            t0 = time.perf_counter()
+            out = self.model.synthesize(tokens.to(self.device), lengths.to(self.device), controls)
+            t1 = time.perf_counter()
+            for row, i in enumerate(batch):
+                frames = int(out["frame_lengths"][row])
+                wav = self.vocoder.vocode(out["log_mel"][row : row + 1, :frames])[0].float().cpu().numpy()
+                durations = out["durations"][row, : len(ids[i])].tolist()
+                results[i] = Synthesis(wav, list(token_lists[i]), durations)
+                self.timing.audio += frames * hop / rate
+            self.timing.acoustic += t1 - t0
+            self.timing.vocoder += time.perf_counter() - t1
+            if on_batch is not None:
+                on_batch(len(batch))
+        return [results[i] for i in range(len(ids))]
+
+
+def load_vocoder(spec: str, mel: MelConfig, device: torch.device, gl_iters: int = 16) -> torch.nn.Module:
+    """``"griffinlim"`` or a vocoder model dir, checked to read the acoustic model's mel config."""
+    if spec == GRIFFIN_LIM:
+        return GriffinLim(mel, n_iter=gl_iters).to(device)
+    cfg, model = load_model(spec, device)
+    if not hasattr(model, "vocode"):
+        raise SpeechkitError(spec, "is not a vocoder model dir (its model has no vocode method)")
+    if getattr(cfg, "mel", mel) != mel:
+        raise SpeechkitError(spec, f"vocoder reads mel {cfg.mel}, the acoustic model writes {mel}")
+    return model
+
+
+def synthesize_text(syn: Synthesizer, text: str, out: str | Path, controls: Controls = Controls()) -> Synthesis:
+    """Synthesize one text into the wave file ``out``."""
+    [result] = syn.synthesize([syn.frontend(text)], controls)
+    write_audio(out, result.wav, syn.cfg.mel.sample_rate)
+    return result
+
+
+def synthesize_data_dir(syn: Synthesizer, data_dir: str | Path, out: str | Path, source: str = "auto",
+                        controls: Controls = Controls(), batch_size: int = 8) -> str:  # fmt: skip
+    """Synthesize every utterance of ``data_dir`` into ``out`` (replaced atomically): ``<utt>.wav``, ``wav.scp``,
+    ``phones`` (tokens said), ``durations`` (their predicted frames) and ``synth.json`` (settings, RTF).
+
+    ``source``: ``phones`` reads the data dir's aligned tokens (so durations compare token by token with the
+    reference, and pauses are where the speaker made them), ``text`` runs the front end on ``text``, ``auto`` uses
+    ``phones`` when the data dir has it. Returns the source used.
+    """
+    data_dir, out = Path(data_dir), Path(out)
+    if source == "auto":
+        source = "phones" if (data_dir / "phones").is_file() else "text"
+    if source not in ("phones", "text"):
+        raise SpeechkitError(None, f"source must be auto, phones or text, got {source!r}")
+    utts = load_data_dir(data_dir, extra=["phones"] if source == "phones" else [])
+    if source == "phones":
+        token_lists = [u.extra["phones"].split() for u in utts]
+        for tokens in token_lists:
+            syn.token_ids(tokens, data_dir / "phones")
+    else:
+        token_lists = [syn.frontend(u.text) for u in utts]
+    with progress_bar() as bar:
+        task = bar.add_task(f"synthesize {data_dir}", total=len(utts))
+        results = syn.synthesize(token_lists, controls, batch_size, lambda n: bar.advance(task, n))
+    with atomic_dir(out) as tmp:
+        for u, r in zip(utts, results):
+            write_audio(tmp / f"{u.utt}.wav", r.wav, syn.cfg.mel.sample_rate)
+        write_table(tmp / "wav.scp", {u.utt: str((out / f"{u.utt}.wav").resolve()) for u in utts})
+        write_table(tmp / "phones", {u.utt: " ".join(r.tokens) for u, r in zip(utts, results)})
+        write_table(tmp / "durations", {u.utt: " ".join(map(str, r.durations)) for u, r in zip(utts, results)})
+        t = syn.timing
+        info = {"source": source, "vocoder": type(syn.vocoder).__name__, "utterances": len(utts),
+                "audio_s": t.audio, "acoustic_s": t.acoustic, "vocoder_s": t.vocoder, "rtf": t.rtf,
+                **asdict(controls)}  # fmt: skip
+        write_text_atomic(tmp / "synth.json", json.dumps(info, indent=1) + "\n")
+    return source

@@ -1,0 +1,111 @@
+"""`speechkit align --train / --model / --phones` end to end on the tiny mini LJSpeech corpus, with a tiny network
+and a short schedule (the accuracy figures come from bench/align.sh, not from here)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from speechkit.align.model import load_aligner
+from speechkit.cli import app
+from speechkit.data.table import read_table
+from speechkit.data.textgrid import SILENCE_LABELS, read_alignment
+
+runner = CliRunner()
+TINY = ["--set", "net.channels=16", "--set", "net.kernels=[3,1]", "--set", "train.rounds=2", "--set", "train.epochs=[1]",
+        "--nj", "1"]  # fmt: skip
+
+
+def invoke(*args: str) -> str:
+    res = runner.invoke(app, list(args))
+    assert res.exit_code == 0, (res.output, res.exception)
+    return res.output
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_lj: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Data dirs of the tiny corpus and an aligner trained on its train split: (data root, align out dir)."""
+    root = tmp_path_factory.mktemp("align")
+    invoke("prep", "ljspeech", "--corpus-root", str(tiny_lj), "--out", str(root / "data"))
+    invoke("align", "--data", str(root / "data" / "train"), "--out", str(root / "exp"), "--train", *TINY)
+    return root / "data", root / "exp"
+
+
+def test_train_writes_a_model_dir_and_mfa_style_textgrids(trained: tuple[Path, Path]) -> None:
+    data, exp = trained
+    assert {p.name for p in (exp / "model").iterdir()} == {"config.yaml", "model.pt", "phones.txt"}
+    torch.load(exp / "model" / "model.pt", weights_only=True)
+    text = read_table(data / "train" / "text")
+    for utt, words in text.items():
+        aligned = read_alignment(exp / f"{utt}.TextGrid")
+        assert [w.label for w in aligned.words if w.label not in SILENCE_LABELS] == words.split()
+        phones = [p.label for p in aligned.phones if p.label not in SILENCE_LABELS]
+        assert phones and all(p[-1] in "012" for p in phones if p[0] in "AEIOU")  # the lexicon's stressed labels
+
+
+def test_durations_round_trip_through_textgrids_and_import(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    data, exp = trained
+    copy = tmp_path / "train"
+    shutil.copytree(data / "train", copy)
+    invoke("align", "import", "--data", str(copy), "--textgrids", str(exp))
+    for name in ("durations", "phones", "frame_range"):
+        assert read_table(copy / name) == read_table(exp / name), name
+
+
+def test_model_reuse_on_another_data_dir(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    data, exp = trained
+    out = tmp_path / "test_align"
+    invoke("align", "--data", str(data / "test"), "--out", str(out), "--model", str(exp / "model"), "--nj", "1")
+    assert set(read_table(out / "durations")) == set(read_table(data / "test" / "wav.scp"))
+    model = load_aligner(exp / "model")
+    assert model.cfg.features.sample_rate == 22050 and model.phones[0] == "sil"
+
+
+def test_given_phone_sequences_are_aligned_as_given(trained: tuple[Path, Path], tiny_lj: Path, tmp_path: Path) -> None:
+    data, exp = trained
+    given = {}
+    for utt in read_table(data / "dev" / "text"):
+        labels = [p.label for p in read_alignment(tiny_lj / "textgrids" / f"{utt}.TextGrid").phones]
+        given[utt] = ["sil" if p in SILENCE_LABELS else p for p in labels]
+    phones = tmp_path / "phones.txt"
+    phones.write_text("".join(f"{u} {' '.join(p)}\n" for u, p in given.items()))
+    out = tmp_path / "given"
+    invoke("align", "--data", str(data / "dev"), "--out", str(out), "--model", str(exp / "model"),
+           "--phones", str(phones))  # fmt: skip
+    for utt, labels in given.items():
+        aligned = read_alignment(out / f"{utt}.TextGrid")
+        assert [p.label or "sil" for p in aligned.phones] == labels
+        assert all(w.label in SILENCE_LABELS for w in aligned.words)
+
+
+def test_same_seed_same_model(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    data, exp = trained
+    invoke("align", "--data", str(data / "train"), "--out", str(tmp_path), "--train", *TINY)
+    first = torch.load(exp / "model" / "model.pt", weights_only=True)["model"]
+    again = torch.load(tmp_path / "model" / "model.pt", weights_only=True)["model"]
+    assert all(torch.equal(first[k], again[k]) for k in first)
+
+
+def speechkit(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["speechkit", *args], capture_output=True, text=True)
+
+
+def test_user_errors_are_one_line(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    data, exp = trained
+    utt = next(iter(read_table(data / "dev" / "text")))
+    bad = tmp_path / "phones.txt"
+    bad.write_text(f"{utt} sil HH XX1 sil\n")
+    cases = [
+        (["--model", str(exp / "model"), "--phones", str(bad)], "phone 'XX1'"),
+        (["--model", str(tmp_path / "nope")], "model directory not found"),
+        ([], "exactly one of --train"),
+    ]
+    for extra, problem in cases:
+        res = speechkit("align", "--data", str(data / "dev"), "--out", str(tmp_path / "o"), *extra)
+        lines = res.stderr.strip().splitlines()
+        assert res.returncode == 1 and len(lines) == 1 and lines[0].startswith("error:") and problem in lines[0], res

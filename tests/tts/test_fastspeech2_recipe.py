@@ -1,0 +1,163 @@
+"""The FastSpeech 2 recipe on the tiny mini-LJSpeech corpus: features, training, resume, synthesis and errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from speechkit.align.durations import import_durations
+from speechkit.corpora.ljspeech import prepare_ljspeech
+from speechkit.data.table import read_table, write_table
+from speechkit.models.hifigan import TTS_MEL
+from speechkit.tts.features import extract_tts_features
+
+TINY = """task: fastspeech2
+exp_dir: exp/tts
+data: {max_frames: 1500, max_utts: 4}
+model:
+  d_model: 32
+  encoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
+  decoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
+  variance: {channels: 32, dropout: 0.0}
+  postnet: {layers: 2, channels: 32}
+train: {epochs: 3, warmup_steps: 4, log_every: 1, keep_best: 2, lr: 0.003, plot_every: 5}
+"""
+SETS = ("train", "dev", "test")
+
+
+def speechkit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # tiny models: threads only add overhead
+    return subprocess.run(["speechkit", *args], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def weights(path: Path) -> dict[str, torch.Tensor]:
+    return torch.load(path, weights_only=True)["model"]
+
+
+@pytest.fixture(scope="module")
+def recipe(tiny_lj: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A recipe dir after stages 1-3 (10/1/1 utterances with ground-truth durations) with a tiny config."""
+    root = tmp_path_factory.mktemp("tts_recipe")
+    prepare_ljspeech(tiny_lj, root / "data", textgrids=tiny_lj / "textgrids")
+    for split in SETS:
+        import_durations(root / "data" / split)
+    for split in ("train", "dev"):
+        extract_tts_features(root / "data" / split, root / "feats" / split, TTS_MEL, nj=1)
+    (root / "conf").mkdir()
+    (root / "conf" / "train.yaml").write_text(TINY)
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(recipe: Path) -> Path:
+    """The tiny model trained from another working directory (the CLI changes into the recipe)."""
+    res = speechkit("train", "--recipe", str(recipe), cwd=recipe.parent)
+    assert res.returncode == 0, res.stderr
+    return recipe / "exp" / "tts"
+
+
+def test_features_stage(recipe: Path, tmp_path: Path) -> None:
+    res = speechkit("prep", "tts-features", "--data", str(recipe / "data" / "dev"), "--out", str(tmp_path / "f"),
+                    "--nj", "1")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "TTS features" in res.stderr and "utterances: 1" in res.stderr
+    feats = recipe / "feats" / "train"
+    stats = json.loads((feats / "stats.json").read_text())
+    assert stats["utterances"] == 10 and len(stats["mel"]["mean"]) == 80 and 0 < stats["pitch"]["std"] < 1
+    assert 4.5 < stats["pitch"]["mean"] < 6.5  # log-F0 of a speaking voice: 90-665 Hz
+    durations, phones = read_table(recipe / "data" / "train" / "durations"), read_table(recipe / "data/train/phones")
+    for utt, line in durations.items():
+        with np.load(feats / f"{utt}.npz") as npz:
+            frames = [int(d) for d in line.split()]
+            assert npz["mel"].shape == (sum(frames), 80)
+            assert npz["pitch"].shape == npz["energy"].shape == (len(phones[utt].split()),)
+            assert np.isfinite(npz["pitch"]).all() and (npz["energy"] >= 0).all()
+
+
+def test_training_writes_a_model_dir_and_the_loss_falls(trained: Path) -> None:
+    for name in ("config.yaml", "model.yaml", "model.pt", "train.jsonl", "curves.png", "plots/step5.png"):
+        assert (trained / name).is_file(), name
+    log = [json.loads(line) for line in (trained / "train.jsonl").read_text().splitlines()]
+    train = [r for r in log if r["split"] == "train"]
+    assert {"mel", "postnet", "duration", "pitch", "energy"} <= set(train[0])
+    assert train[-1]["loss"] < 0.6 * train[0]["loss"]
+    assert [r["epoch"] for r in log if r["split"] == "valid"] == [1, 2, 3]
+
+
+def test_killed_run_resumes_to_the_same_weights(recipe: Path, trained: Path) -> None:
+    exp = recipe / "exp" / "killed"
+    shutil.rmtree(exp, ignore_errors=True)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(["speechkit", "train", "--recipe", str(recipe), "exp_dir=exp/killed"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)  # fmt: skip
+    log = exp / "train.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:  # wait until epoch 2 is under way
+        if log.is_file() and any(json.loads(x)["epoch"] == 2 for x in log.read_text().splitlines()):
+            break
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    assert (exp / "ckpt" / "epoch1.pt").is_file() and not (exp / "model.pt").exists()
+    res = speechkit("train", "--recipe", str(recipe), "exp_dir=exp/killed")
+    assert res.returncode == 0 and "resuming" in res.stderr, res.stderr
+    a, b = weights(trained / "model.pt"), weights(exp / "model.pt")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_synth_text_with_speed(trained: Path, tmp_path: Path) -> None:
+    lengths = {}
+    for speed in ("1", "2"):
+        wav = tmp_path / f"x{speed}.wav"
+        res = speechkit("synth", "--model", str(trained), "--text", "The old town, 1666.", "--out", str(wav),
+                        "--speed", speed, "--gl-iters", "4")  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        assert "RTF" in res.stderr
+        info = sf.info(wav)
+        assert info.samplerate == 22050 and info.frames % 256 == 0 and info.frames > 0
+        lengths[speed] = info.frames
+    assert lengths["2"] < lengths["1"]
+
+
+@pytest.mark.parametrize("source", ["phones", "text"])
+def test_synth_data_dir(recipe: Path, trained: Path, tmp_path: Path, source: str) -> None:
+    out = tmp_path / "synth_test"
+    data = recipe / "data" / "test"
+    res = speechkit("synth", "--model", str(trained), "--data", str(data), "--out", str(out), "--source", source,
+                    "--gl-iters", "4")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    utts = list(read_table(data / "wav.scp"))
+    assert list(read_table(out / "wav.scp")) == utts
+    durations, phones = read_table(out / "durations"), read_table(out / "phones")
+    for utt in utts:
+        frames = [int(d) for d in durations[utt].split()]
+        assert len(frames) == len(phones[utt].split()) and min(frames) >= 1
+        assert sf.info(out / f"{utt}.wav").frames == sum(frames) * 256
+    if source == "phones":
+        assert phones == read_table(data / "phones")
+    assert json.loads((out / "synth.json").read_text())["source"] == source
+
+
+def test_synth_errors_are_one_line(recipe: Path, trained: Path, tmp_path: Path) -> None:
+    res = speechkit("synth", "--model", str(trained), "--text", "email me @ home", "--out", str(tmp_path / "x.wav"))
+    assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1 and "'@'" in res.stderr
+    assert not (tmp_path / "x.wav").exists()
+    data = tmp_path / "data"
+    shutil.copytree(recipe / "data" / "test", data)
+    phones = read_table(data / "phones")
+    write_table(data / "phones", {u: p + " XX9" for u, p in phones.items()})
+    res = speechkit("synth", "--model", str(trained), "--data", str(data), "--out", str(tmp_path / "o"))
+    assert res.returncode == 1 and res.stderr.strip().splitlines() == [
+        f"error: {data / 'phones'}: tokens not in the model's inventory: XX9"
+    ]
+    res = speechkit("synth", "--model", str(tmp_path / "nope"), "--text", "hi", "--out", str(tmp_path / "x.wav"))
+    assert res.returncode == 1 and "model directory not found" in res.stderr
