@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -168,7 +169,7 @@ def align_data_dir(model: AlignerModel, data_dir: str | Path, out_dir: str | Pat
             part = utts[first : first + chunk]
             feats = log_mels(model, read_waves(part, model.cfg.features.sample_rate), device)
             graphs = build_graphs(part, slots[first : first + chunk], model, [len(f) for f in feats])
-            paths = best_paths(model, feats, graphs, device, max_frames, lambda n: bar.advance(task, n))
+            paths = best_paths(model, feats, graphs, device, max_frames, partial(bar.advance, task))
             for u, graph, path in zip(part, graphs, paths):
                 info = audio_info(u.wav)
                 duration = info.frames / info.samplerate

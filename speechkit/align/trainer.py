@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -101,7 +102,7 @@ def train_aligner(model: AlignerModel, utts: Sequence[Utterance], slots: Sequenc
     model.to(device)
     t0 = time.time()
     feats = log_mels(model, read_waves(utts, model.cfg.features.sample_rate), device)
-    mean, std = accumulate_stats((padded([f], "cpu") for f in feats))
+    mean, std = accumulate_stats(padded([f], "cpu") for f in feats)
     model.cmvn.set_stats(mean.float().to(device), std.float().to(device))
     graphs = build_graphs(utts, slots, model, [len(f) for f in feats])
     targets = [flat_start(f, s, model, cfg.flat_start_energy) for f, s in zip(feats, slots)]
@@ -114,12 +115,12 @@ def train_aligner(model: AlignerModel, utts: Sequence[Utterance], slots: Sequenc
             for _ in range(cfg.epochs_of(round_)):
                 task = bar.add_task(f"round {round_ + 1}/{cfg.rounds} epoch {epoch + 1}", total=len(utts))
                 sampler.set_epoch(epoch)
-                loss = train_epoch(model, opt, feats, targets, sampler, device, lambda n: bar.advance(task, n))
+                loss = train_epoch(model, opt, feats, targets, sampler, device, partial(bar.advance, task))
                 bar.update(task, description=f"round {round_ + 1}/{cfg.rounds} epoch {epoch + 1} loss {loss:.3f}")
                 epoch += 1
             set_priors(model, targets)
             task = bar.add_task(f"round {round_ + 1}/{cfg.rounds} realign", total=len(utts))
-            paths = best_paths(model, feats, graphs, device, cfg.batch_frames * 4, lambda n: bar.advance(task, n))
+            paths = best_paths(model, feats, graphs, device, cfg.batch_frames * 4, partial(bar.advance, task))
             targets = [path_targets(p, g, model.n_classes) for p, g in zip(paths, graphs)]
     set_priors(model, targets)
     console.print(f"trained in {time.time() - t0:.0f} s")

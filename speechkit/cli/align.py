@@ -76,11 +76,12 @@ def align(
                                                      "sil) instead of the text's; no words tier then.")] = None,
     lexicon: Annotated[Path | None, typer.Option(help="Kaldi lexicon.txt (default: CMUdict, eSpeak G2P for "
                                                       "the rest).")] = None,
-    nj: Annotated[int, typer.Option(min=1, help="CPU threads.")] = 2,
+    nj: Annotated[int, typer.Option(min=1, help="CPU threads of torch. More than the idle cores is far slower "
+                                                "(on a shared 2-core box, 2 threads took 5x the CPU time of 1).")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed of training.")] = 0,
     device: Annotated[str, typer.Option(help="Torch device of the network (Viterbi runs on the CPU).")] = "cpu",
-    overrides: Annotated[list[str], typer.Option("--set", help="Aligner config override key=value "
-                                                               "(speechkit.align.config), repeatable.")] = [],
+    overrides: Annotated[list[str] | None, typer.Option("--set", help="Aligner config override key=value "
+                                                                      "(speechkit.align.config), repeatable.")] = None,
     edge_silence: EdgeOpt = EdgeSilence.keep,
     sample_rate: RateOpt = TTS_SAMPLE_RATE,
     hop_length: HopOpt = TTS_HOP_LENGTH,
@@ -123,8 +124,8 @@ def align(
     lex = Lexicon.read(lexicon) if lexicon is not None else None
     t0 = time.time()
     if train:
-        aligner = train_new_aligner(data, out / "model", load_config(AlignerConfig, None, overrides), lex, seed,
-                                    device)
+        aligner = train_new_aligner(data, out / "model", load_config(AlignerConfig, None, overrides or ()), lex,
+                                    seed, device)
         console.print(f"[green]aligner[/] -> {escape(str(out / 'model'))}  (trained in {time.time() - t0:.0f} s)")
     else:
         aligner = load_aligner(model, device)

@@ -3,6 +3,8 @@ pronunciation choice, batch consistency and parity with a plain dynamic-programm
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -43,7 +45,7 @@ def reference_viterbi(scores: np.ndarray, graph) -> float:
 def path_score(path: np.ndarray, scores: np.ndarray, graph) -> float:
     """Score of a path, checking that it only uses the graph's transitions."""
     assert graph.initial[path[0]] and graph.final[path[-1]]
-    for a, b in zip(path, path[1:]):
+    for a, b in itertools.pairwise(path):
         assert a in graph.preds[b]
     return float(scores[np.arange(len(path)), graph.column[path]].sum())
 
