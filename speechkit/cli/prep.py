@@ -150,7 +150,7 @@ def tts_features(
 
     [bold]Examples[/]
 
-      speechkit prep tts-features --data data/train --out feats/train --nj 2
+      speechkit prep tts-features --data data/train --out exp/feats/train --nj 2
     """
     from speechkit.models.hifigan import TTS_MEL
     from speechkit.tts.features import extract_tts_features

@@ -47,8 +47,8 @@ class TTSDataConfig:
 
     train: str = "data/train"
     valid: str = "data/dev"
-    train_feats: str = "feats/train"
-    valid_feats: str = "feats/dev"
+    train_feats: str = "exp/feats/train"
+    valid_feats: str = "exp/feats/dev"
     max_frames: int = 6000
     max_utts: int = 32
 

@@ -92,7 +92,7 @@ def extract_tts_features(data_dir: str | Path, out: str | Path, mel: MelConfig, 
 
     Example::
 
-        extract_tts_features("data/train", "feats/train", TTS_MEL, nj=2)
+        extract_tts_features("data/train", "exp/feats/train", TTS_MEL, nj=2)
     """
     data_dir, out = Path(data_dir), Path(out)
     for name in ALIGNMENT_FILES:

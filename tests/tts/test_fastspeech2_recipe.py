@@ -51,7 +51,7 @@ def recipe(tiny_lj: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     for split in SETS:
         import_durations(root / "data" / split)
     for split in ("train", "dev"):
-        extract_tts_features(root / "data" / split, root / "feats" / split, TTS_MEL, nj=1)
+        extract_tts_features(root / "data" / split, root / "exp" / "feats" / split, TTS_MEL, nj=1)
     (root / "conf").mkdir()
     (root / "conf" / "train.yaml").write_text(TINY)
     return root
@@ -70,7 +70,7 @@ def test_features_stage(recipe: Path, tmp_path: Path) -> None:
                     "--nj", "1")  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert "TTS features" in res.stderr and "utterances: 1" in res.stderr
-    feats = recipe / "feats" / "train"
+    feats = recipe / "exp" / "feats" / "train"
     stats = json.loads((feats / "stats.json").read_text())
     assert stats["utterances"] == 10 and len(stats["mel"]["mean"]) == 80 and 0 < stats["pitch"]["std"] < 1
     assert 4.5 < stats["pitch"]["mean"] < 6.5  # log-F0 of a speaking voice: 90-665 Hz

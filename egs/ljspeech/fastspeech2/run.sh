@@ -50,8 +50,8 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
 fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
-  log "Stage 3: log-mels, token pitch and energy, and their statistics in feats/{train,dev}"
-  for set in train dev; do speechkit prep tts-features --data data/$set --out feats/$set --nj $nj; done
+  log "Stage 3: log-mels, token pitch and energy, and their statistics in exp/feats/{train,dev}"
+  for set in train dev; do speechkit prep tts-features --data data/$set --out exp/feats/$set --nj $nj; done
 fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
