@@ -7,34 +7,20 @@ by the word history cut to the model's order, for as long as the scorer lives (a
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import kenlm
 
 from speechkit.errors import SpeechkitError
+from speechkit.lm.perplexity import quiet_stderr
 
 History = tuple[str, ...]
 BOS: History = ("<s>",)
 EOS = "</s>"
 SPECIAL = frozenset({"<s>", "</s>", "<unk>"})
 _BINARY_MAGIC = b"mmap lm "
-
-
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence KenLM's loading chatter, which it writes to file descriptor 2 from C++."""
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _kenlm_problem(message: str) -> str:
@@ -86,7 +72,7 @@ class LmScorer:
         config.show_progress = False
         config.arpa_complain = kenlm.ARPALoadComplain.NONE
         try:
-            with _quiet_stderr():
+            with quiet_stderr():
                 self.model = kenlm.Model(str(self.path), config)
         except (OSError, RuntimeError) as e:
             raise SpeechkitError(self.path, _kenlm_problem(str(e))) from None

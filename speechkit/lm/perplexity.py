@@ -59,7 +59,7 @@ def _ppl(logprob: float, tokens: int) -> float:
 
 
 @contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
+def quiet_stderr() -> Iterator[None]:
     """Silence KenLM's loading chatter, which C++ writes to file descriptor 2."""
     saved = os.dup(2)
     try:
@@ -84,7 +84,7 @@ def load_model(path: str | Path) -> kenlm.Model:
     config.show_progress = False
     config.arpa_complain = kenlm.ARPALoadComplain.NONE
     try:
-        with _quiet_stderr():
+        with quiet_stderr():
             return kenlm.Model(str(path), config)
     except (OSError, RuntimeError) as e:
         raise SpeechkitError(path, f"KenLM cannot load it: {str(e).strip().splitlines()[-1]}") from None
