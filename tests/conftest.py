@@ -1,13 +1,80 @@
-"""Shared fixtures: tiny mini corpora synthesized once per test session."""
+"""Shared fixtures: tiny mini corpora synthesized once per test session, a tiny FSC recipe dir, and helpers that
+run the `speechkit` command line in a subprocess."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from speechkit.corpora.fsc import prepare_fsc
+from speechkit.lang.prepare import prepare_lang
 from speechkit.mini.fsc import build_mini_fsc
 from speechkit.mini.ljspeech import build_mini_ljspeech
+
+# A tiny SLU model for the tiny FSC corpus: tests shorten its schedule with overrides such as train.epochs=1.
+TINY_SLU = """task: slu
+exp_dir: exp/slu
+data: {max_seconds: 20, max_utts: 8, cache_audio: false}
+model:
+  encoder: {d_model: 32, num_heads: 2, ffn_dim: 64, num_layers: 2, kernel_size: 7, dropout: 0.0}
+  phone_layer: 1
+  intent_hidden: 32
+train: {epochs: 3, pretrain_epochs: 1, warmup_steps: 5, log_every: 1, keep_best: 2, lr: 0.003}
+"""
+
+Cli = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+def _environ(env: dict[str, str]) -> dict[str, str] | None:
+    return {**os.environ, **env} if env else None
+
+
+def _run_speechkit(*args: str | Path, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    """`speechkit ARGS...` in a subprocess with its output captured as text; keyword arguments other than ``cwd``
+    override environment variables, e.g. ``OMP_NUM_THREADS="1"`` or ``PATH=...``."""
+    return subprocess.run(["speechkit", *map(str, args)], capture_output=True, text=True, check=False, cwd=cwd,
+                          env=_environ(env))  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def cli() -> Cli:
+    """Runs the installed `speechkit` command: ``cli("train", "--recipe", path, cwd=..., VAR="value")``."""
+    return _run_speechkit
+
+
+def _train_killed_then_resumed(recipe: Path, exp_dir: str = "exp/killed", **env: str) -> Path:
+    """Trains RECIPE into EXP_DIR, kills the run once epoch 2 is under way, checks that only the epoch-1 checkpoint
+    is there, then trains again and checks that it resumed. Returns the exp dir of the finished run."""
+    exp = recipe / exp_dir
+    shutil.rmtree(exp, ignore_errors=True)
+    args = ["train", "--recipe", str(recipe), f"exp_dir={exp_dir}"]
+    proc = subprocess.Popen(["speechkit", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=_environ(env))  # fmt: skip
+    log = exp / "train.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:  # wait until epoch 2 is under way
+        if log.is_file() and any(json.loads(x)["epoch"] == 2 for x in log.read_text().splitlines()):
+            break
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    assert (exp / "ckpt" / "epoch1.pt").is_file() and not (exp / "model.pt").exists()
+    res = _run_speechkit(*args, **env)
+    assert res.returncode == 0 and "resuming" in res.stderr, res.stderr
+    return exp
+
+
+@pytest.fixture(scope="session")
+def train_killed_then_resumed() -> Callable[..., Path]:
+    """``train_killed_then_resumed(recipe, exp_dir="exp/killed", VAR="value")``: see _train_killed_then_resumed."""
+    return _train_killed_then_resumed
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +91,15 @@ def tiny_lj(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("corpora") / "mini_lj"
     build_mini_ljspeech(root, seed=0, nj=1, limit=12)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_recipe(tiny_fsc: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A recipe dir with prepared data and lang for the tiny FSC corpus, and conf/train.yaml (:data:`TINY_SLU`).
+    Shared by the session: tests copy it before they write exp/ into it."""
+    recipe = tmp_path_factory.mktemp("recipe")
+    prepare_fsc(tiny_fsc, recipe / "data")
+    prepare_lang(recipe / "data" / "train" / "text", recipe / "data" / "lang", bpe_size=40)
+    (recipe / "conf").mkdir()
+    (recipe / "conf" / "train.yaml").write_text(TINY_SLU)
+    return recipe

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from pathlib import Path
 
 import typer
@@ -32,6 +33,8 @@ def train(
     recipe: Path = typer.Option(..., "--recipe", help="Recipe directory; config paths are relative to it."),
     config: Path = typer.Option(None, "--config", help="Config file (default: RECIPE/conf/train.yaml)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda (bf16/fp16 autocast on GPU)."),
+    threads: int = typer.Option(1, "--threads", min=1, help="CPU threads of torch. One trains the recipes' models as "
+                                "fast as two on a 2-core box and is several times faster when other jobs share it."),
     overrides: list[str] = typer.Argument(None, metavar="[KEY=VALUE]...", help="Config overrides."),
 ) -> None:
     """Train the model of a recipe's config; an interrupted run resumes from its last epoch checkpoint.
@@ -55,6 +58,7 @@ def train(
         raise SpeechkitError(config, f"'task' must be one of {', '.join(TASKS)}, found {task!r}")
     module, cls_name, fn_name = TASKS[task]
     mod = importlib.import_module(module)
+    sys.modules["torch"].set_num_threads(threads)  # the task module has imported torch
     os.chdir(recipe)
     cfg = load_config(getattr(mod, cls_name), config, overrides or [])
     summary = getattr(mod, fn_name)(cfg, device_of(device))

@@ -4,7 +4,6 @@ and a short schedule (the accuracy figures come from bench/align.sh, not from he
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -91,11 +90,7 @@ def test_same_seed_same_model(trained: tuple[Path, Path], tmp_path: Path) -> Non
     assert all(torch.equal(first[k], again[k]) for k in first)
 
 
-def speechkit(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["speechkit", *args], capture_output=True, text=True, check=False)
-
-
-def test_user_errors_are_one_line(trained: tuple[Path, Path], tmp_path: Path) -> None:
+def test_user_errors_are_one_line(trained: tuple[Path, Path], tmp_path: Path, cli) -> None:
     data, exp = trained
     utt = next(iter(read_table(data / "dev" / "text")))
     bad = tmp_path / "phones.txt"
@@ -106,6 +101,6 @@ def test_user_errors_are_one_line(trained: tuple[Path, Path], tmp_path: Path) ->
         ([], "exactly one of --train"),
     ]
     for extra, problem in cases:
-        res = speechkit("align", "--data", str(data / "dev"), "--out", str(tmp_path / "o"), *extra)
+        res = cli("align", "--data", str(data / "dev"), "--out", str(tmp_path / "o"), *extra)
         lines = res.stderr.strip().splitlines()
         assert res.returncode == 1 and len(lines) == 1 and lines[0].startswith("error:") and problem in lines[0], res

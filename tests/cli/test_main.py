@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-
-
-def speechkit(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["speechkit", *args], capture_output=True, text=True)
 
 
 @pytest.mark.parametrize(
@@ -17,15 +12,15 @@ def speechkit(*args: str) -> subprocess.CompletedProcess[str]:
     [["prep", "mini-fsc"], ["prep", "mini-ljspeech"], ["prep", "fsc"], ["prep", "ljspeech"], ["prep", "lang"],
      ["data", "validate"], ["data", "fix"], ["train"], ["decode"], ["score", "asr"], ["score", "intent"]],
 )  # fmt: skip
-def test_every_command_has_help_with_examples(command: list[str]) -> None:
-    res = speechkit(*command, "--help")
+def test_every_command_has_help_with_examples(command: list[str], cli) -> None:
+    res = cli(*command, "--help")
     assert res.returncode == 0 and "Examples" in res.stdout and "speechkit " + command[0] in res.stdout
 
 
-def test_user_error_is_one_line_and_verbose_shows_the_traceback(tmp_path: Path) -> None:
+def test_user_error_is_one_line_and_verbose_shows_the_traceback(tmp_path: Path, cli) -> None:
     missing = tmp_path / "nope"
-    quiet = speechkit("prep", "ljspeech", "--corpus-root", str(missing), "--out", str(tmp_path / "d"))
+    quiet = cli("prep", "ljspeech", "--corpus-root", str(missing), "--out", str(tmp_path / "d"))
     assert quiet.returncode == 1 and len(quiet.stderr.strip().splitlines()) == 1
     assert str(missing) in quiet.stderr and "Traceback" not in quiet.stderr
-    loud = speechkit("--verbose", "prep", "ljspeech", "--corpus-root", str(missing), "--out", str(tmp_path / "d"))
+    loud = cli("--verbose", "prep", "ljspeech", "--corpus-root", str(missing), "--out", str(tmp_path / "d"))
     assert loud.returncode != 0 and "Traceback" in loud.stderr and "SpeechkitError" in loud.stderr

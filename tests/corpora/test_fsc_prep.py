@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import csv
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from speechkit.corpora.fsc import prepare_fsc
 from speechkit.data.datadir import load_data_dir
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["speechkit", *args], capture_output=True, text=True)
 
 
 def rewrite_csv(root: Path, split: str, fn) -> None:
@@ -68,19 +63,21 @@ def test_prep_reads_foreign_csv_variants(tiny_fsc: Path, tmp_path: Path) -> None
     ],
     ids=["truncated", "binary", "bad-header"],
 )
-def test_broken_csv_fails_with_one_line_and_no_output(tiny_fsc: Path, tmp_path: Path, corrupt, message: str) -> None:
+def test_broken_csv_fails_with_one_line_and_no_output(
+    tiny_fsc: Path, tmp_path: Path, corrupt, message: str, cli
+) -> None:
     root = tmp_path / "corpus"
     shutil.copytree(tiny_fsc, root)
     corrupt(root / "data" / "test_data.csv")
-    res = run_cli("prep", "fsc", "--corpus-root", str(root), "--out", str(tmp_path / "data"))
+    res = cli("prep", "fsc", "--corpus-root", str(root), "--out", str(tmp_path / "data"))
     assert res.returncode == 1
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "test_data.csv" in lines[0] and message in lines[0], res.stderr
     assert not (tmp_path / "data").exists()
 
 
-def test_missing_corpus_root_fails_cleanly(tmp_path: Path) -> None:
-    res = run_cli("prep", "fsc", "--corpus-root", str(tmp_path / "nope"), "--out", str(tmp_path / "data"))
+def test_missing_corpus_root_fails_cleanly(tmp_path: Path, cli) -> None:
+    res = cli("prep", "fsc", "--corpus-root", str(tmp_path / "nope"), "--out", str(tmp_path / "data"))
     assert res.returncode == 1
     assert res.stderr.strip().splitlines() == [f"error: {tmp_path / 'nope'}: corpus root not found (give the "
                                                "directory that holds the corpus)"]  # fmt: skip

@@ -11,140 +11,46 @@ import pytest
 from speechkit.data.textgrid import Segment, read_alignment, read_textgrid, write_textgrid
 from speechkit.errors import SpeechkitError
 
+Tiers = tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...]
+
+
+def _long_textgrid(xmin: str, xmax: str, tiers: Tiers) -> str:
+    """Praat's long text format of interval ``tiers`` (name, intervals of (xmin, xmax, text)), numbers as given."""
+    lines = ['File type = "ooTextFile"', 'Object class = "TextGrid"', "", f"xmin = {xmin}", f"xmax = {xmax}",
+             "tiers? <exists>", f"size = {len(tiers)}", "item []:"]  # fmt: skip
+    for i, (name, intervals) in enumerate(tiers, 1):
+        lines += [f"    item [{i}]:", '        class = "IntervalTier"', f'        name = "{name}"',
+                  f"        xmin = {xmin}", f"        xmax = {xmax}",
+                  f"        intervals: size = {len(intervals)}"]  # fmt: skip
+        for j, (a, b, text) in enumerate(intervals, 1):
+            lines += [f"        intervals [{j}]:", f"            xmin = {a}", f"            xmax = {b}",
+                      f'            text = "{text}"']  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def _short_textgrid(xmin: str, xmax: str, tiers: Tiers) -> str:
+    """The same in Praat's short text format: the values alone, one a line."""
+    lines = ['File type = "ooTextFile"', 'Object class = "TextGrid"', "", xmin, xmax, "<exists>", str(len(tiers))]
+    for name, intervals in tiers:
+        lines += ['"IntervalTier"', f'"{name}"', xmin, xmax, str(len(intervals))]
+        for a, b, text in intervals:
+            lines += [a, b, f'"{text}"']
+    return "\n".join(lines) + "\n"
+
+
 # MFA 3: both tiers contiguous, silence as "" intervals.
-MFA3_LONG = """File type = "ooTextFile"
-Object class = "TextGrid"
-
-xmin = 0
-xmax = 1.0
-tiers? <exists>
-size = 2
-item []:
-    item [1]:
-        class = "IntervalTier"
-        name = "words"
-        xmin = 0
-        xmax = 1.0
-        intervals: size = 3
-        intervals [1]:
-            xmin = 0
-            xmax = 0.1
-            text = ""
-        intervals [2]:
-            xmin = 0.1
-            xmax = 0.45
-            text = "hello"
-        intervals [3]:
-            xmin = 0.45
-            xmax = 1.0
-            text = ""
-    item [2]:
-        class = "IntervalTier"
-        name = "phones"
-        xmin = 0
-        xmax = 1.0
-        intervals: size = 4
-        intervals [1]:
-            xmin = 0
-            xmax = 0.1
-            text = ""
-        intervals [2]:
-            xmin = 0.1
-            xmax = 0.3
-            text = "HH"
-        intervals [3]:
-            xmin = 0.3
-            xmax = 0.45
-            text = "AH0"
-        intervals [4]:
-            xmin = 0.45
-            xmax = 1.0
-            text = ""
-"""
-
+MFA3_TIERS = (
+    ("words", (("0", "0.1", ""), ("0.1", "0.45", "hello"), ("0.45", "1.0", ""))),
+    ("phones", (("0", "0.1", ""), ("0.1", "0.3", "HH"), ("0.3", "0.45", "AH0"), ("0.45", "1.0", ""))),
+)
+MFA3_LONG = _long_textgrid("0", "1.0", MFA3_TIERS)
+# The same content in Praat's short format.
+MFA3_SHORT = _short_textgrid("0", "1.0", MFA3_TIERS)
 # MFA 1.x: silence between words is a gap in the words tier, sil/sp (or a gap) in the phones tier.
-MFA1_LONG = """File type = "ooTextFile"
-Object class = "TextGrid"
-
-xmin = 0.0
-xmax = 1.0
-tiers? <exists>
-size = 2
-item []:
-    item [1]:
-        class = "IntervalTier"
-        name = "words"
-        xmin = 0.0
-        xmax = 1.0
-        intervals: size = 1
-        intervals [1]:
-            xmin = 0.1
-            xmax = 0.45
-            text = "hello"
-    item [2]:
-        class = "IntervalTier"
-        name = "phones"
-        xmin = 0.0
-        xmax = 1.0
-        intervals: size = 4
-        intervals [1]:
-            xmin = 0.0
-            xmax = 0.1
-            text = "sil"
-        intervals [2]:
-            xmin = 0.1
-            xmax = 0.3
-            text = "HH"
-        intervals [3]:
-            xmin = 0.3
-            xmax = 0.45
-            text = "AH0"
-        intervals [4]:
-            xmin = 0.45
-            xmax = 0.8
-            text = "sp"
-"""
-
-# The same content as MFA3_LONG in Praat's short format.
-MFA3_SHORT = """File type = "ooTextFile"
-Object class = "TextGrid"
-
-0
-1.0
-<exists>
-2
-"IntervalTier"
-"words"
-0
-1.0
-3
-0
-0.1
-""
-0.1
-0.45
-"hello"
-0.45
-1.0
-""
-"IntervalTier"
-"phones"
-0
-1.0
-4
-0
-0.1
-""
-0.1
-0.3
-"HH"
-0.3
-0.45
-"AH0"
-0.45
-1.0
-""
-"""
+MFA1_LONG = _long_textgrid("0.0", "1.0", (
+    ("words", (("0.1", "0.45", "hello"),)),
+    ("phones", (("0.0", "0.1", "sil"), ("0.1", "0.3", "HH"), ("0.3", "0.45", "AH0"), ("0.45", "0.8", "sp"))),
+))  # fmt: skip
 
 EXPECTED_WORDS = [Segment(0.0, 0.1, ""), Segment(0.1, 0.45, "hello"), Segment(0.45, 1.0, "")]
 

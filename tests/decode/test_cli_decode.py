@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
+import shutil
 from pathlib import Path
 
 import pytest
 
-from speechkit.corpora.fsc import prepare_fsc
 from speechkit.data.table import read_table, scan_table
-from speechkit.lang.prepare import prepare_lang
-
-TINY = """task: slu
-exp_dir: exp/slu
-data: {max_seconds: 20, max_utts: 8, cache_audio: false}
-model:
-  encoder: {d_model: 32, num_heads: 2, ffn_dim: 64, num_layers: 2, kernel_size: 7, dropout: 0.0}
-  phone_layer: 1
-  intent_hidden: 32
-train: {epochs: 1, pretrain_epochs: 1, warmup_steps: 5, log_every: 1, keep_best: 1, lr: 0.003}
-"""
-
-
-def speechkit(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["speechkit", *map(str, args)], capture_output=True, text=True)
 
 
 def uniform_arpa(words: list[str], path: Path) -> Path:
@@ -37,24 +21,21 @@ def uniform_arpa(words: list[str], path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def recipe(tiny_fsc: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny FSC recipe with a one-epoch model in exp/slu and an LM of its words in lm.arpa."""
-    recipe = tmp_path_factory.mktemp("decode_recipe")
-    prepare_fsc(tiny_fsc, recipe / "data")
-    prepare_lang(recipe / "data" / "train" / "text", recipe / "data" / "lang", bpe_size=40)
-    (recipe / "conf").mkdir()
-    (recipe / "conf" / "train.yaml").write_text(TINY)
-    res = speechkit("train", "--recipe", recipe)
+def recipe(tiny_recipe: Path, tmp_path_factory: pytest.TempPathFactory, cli) -> Path:
+    """A copy of the tiny FSC recipe with a one-epoch model in exp/slu and an LM of its words in lm.arpa."""
+    recipe = tmp_path_factory.mktemp("decode") / "recipe"
+    shutil.copytree(tiny_recipe, recipe)
+    res = cli("train", "--recipe", recipe, "train.epochs=1", "train.keep_best=1")
     assert res.returncode == 0, res.stderr
     words = sorted({line.key for line in scan_table(recipe / "data" / "lang" / "lexicon.txt")})
     uniform_arpa(words, recipe / "lm.arpa")
     return recipe
 
 
-def test_tune_on_valid_then_decode_test_with_the_winner(recipe: Path) -> None:
+def test_tune_on_valid_then_decode_test_with_the_winner(recipe: Path, cli) -> None:
     exp, data = recipe / "exp" / "slu", recipe / "data"
-    res = speechkit("decode", "--model", exp, "--data", data / "valid", "--lm", recipe / "lm.arpa", "--tune",
-                    "--alphas", "0,1", "--betas", "0,2", "--nj", "2")  # fmt: skip
+    res = cli("decode", "--model", exp, "--data", data / "valid", "--lm", recipe / "lm.arpa", "--tune",
+              "--alphas", "0,1", "--betas", "0,2", "--nj", "2")  # fmt: skip
     assert res.returncode == 0, res.stderr
     tune = json.loads((exp / "decode_valid_tune" / "tune.json").read_text())
     assert [(p["alpha"], p["beta"]) for p in tune["grid"]] == [(0, 0), (0, 2), (1, 0), (1, 2)]
@@ -63,8 +44,8 @@ def test_tune_on_valid_then_decode_test_with_the_winner(recipe: Path) -> None:
     assert set(hyps) == set(read_table(data / "valid" / "text"))
 
     tuned = exp / "decode_valid_tune" / "tune.json"
-    res = speechkit("decode", "--model", exp, "--data", data / "test", "--lm", recipe / "lm.arpa",
-                    "--alpha-beta-from", tuned, "--nbest", "2", "--beam", "4")  # fmt: skip
+    res = cli("decode", "--model", exp, "--data", data / "test", "--lm", recipe / "lm.arpa",
+              "--alpha-beta-from", tuned, "--nbest", "2", "--beam", "4")  # fmt: skip
     assert res.returncode == 0, res.stderr
     best = tune["best"]
     assert f"alpha={best['alpha']:g} beta={best['beta']:g}" in res.stdout
@@ -72,13 +53,13 @@ def test_tune_on_valid_then_decode_test_with_the_winner(recipe: Path) -> None:
     utts = set(read_table(data / "test" / "text"))
     assert set(read_table(out / "text", allow_empty=True)) == utts
     assert {k.rsplit("-", 1)[0] for k in read_table(out / "nbest", allow_empty=True)} == utts
-    greedy = speechkit("decode", "--model", exp, "--data", data / "test")
+    greedy = cli("decode", "--model", exp, "--data", data / "test")
     assert greedy.returncode == 0, greedy.stderr
     assert read_table(out / "utt2intent") == read_table(exp / "decode_test" / "utt2intent")  # intents: same head
 
 
 @pytest.mark.parametrize("case", ["malformed", "other_words", "alpha"])
-def test_bad_lm_inputs_are_one_error_line(recipe: Path, tmp_path: Path, case: str) -> None:
+def test_bad_lm_inputs_are_one_error_line(recipe: Path, tmp_path: Path, case: str, cli) -> None:
     lm = recipe / "lm.arpa"
     extra: list[str] = []
     if case == "malformed":
@@ -88,8 +69,8 @@ def test_bad_lm_inputs_are_one_error_line(recipe: Path, tmp_path: Path, case: st
         lm = uniform_arpa(["bonjour", "merci"], tmp_path / "fr.arpa")
     else:
         extra = ["--alpha", "12"]
-    res = speechkit("decode", "--model", recipe / "exp" / "slu", "--data", recipe / "data" / "test", "--lm", lm,
-                    "--out", tmp_path / "out", *extra)  # fmt: skip
+    res = cli("decode", "--model", recipe / "exp" / "slu", "--data", recipe / "data" / "test", "--lm", lm,
+              "--out", tmp_path / "out", *extra)  # fmt: skip
     assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1, res.stderr
     expected = {
         "malformed": f"error: {lm}: not a readable ARPA or KenLM binary file",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -25,10 +24,6 @@ def write_text(data: Path, utts: dict[str, str]) -> Path:
     data.mkdir(parents=True, exist_ok=True)
     (data / "text").write_text("".join(f"{utt} {text}\n" for utt, text in utts.items()))
     return data / "text"
-
-
-def speechkit(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["speechkit", *map(str, args)], capture_output=True, text=True)
 
 
 def test_prepare_lang_writes_a_consistent_lang_dir(tmp_path: Path) -> None:
@@ -81,22 +76,22 @@ def test_a_word_g2p_cannot_read_names_the_text_file(tmp_path: Path) -> None:
     assert not (tmp_path / "lang").exists()
 
 
-def test_cli_prints_a_summary(tmp_path: Path) -> None:
+def test_cli_prints_a_summary(tmp_path: Path, cli) -> None:
     write_text(tmp_path / "train", TRAIN)
-    res = speechkit("prep", "lang", "--data", tmp_path / "train", "--out", tmp_path / "lang", "--bpe-size", "30")
+    res = cli("prep", "lang", "--data", tmp_path / "train", "--out", tmp_path / "lang", "--bpe-size", "30")
     assert res.returncode == 0, res.stderr
     summary = " ".join(res.stderr.split())
     assert "words: 14" in summary and "OOV words (G2P): 1" in summary and "phones: 39" in summary
     assert "BPE: 30" in summary and (tmp_path / "lang" / "bpe.model").is_file()
 
 
-def test_cli_missing_text_is_one_line_naming_the_file(tmp_path: Path) -> None:
+def test_cli_missing_text_is_one_line_naming_the_file(tmp_path: Path, cli) -> None:
     (tmp_path / "train").mkdir()
-    res = speechkit("prep", "lang", "--data", tmp_path / "train", "--out", tmp_path / "lang")
+    res = cli("prep", "lang", "--data", tmp_path / "train", "--out", tmp_path / "lang")
     assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1
     assert str(tmp_path / "train" / "text") in res.stderr and "not found" in res.stderr
 
 
-def test_cli_help_has_examples() -> None:
-    res = speechkit("prep", "lang", "--help")
+def test_cli_help_has_examples(cli) -> None:
+    res = cli("prep", "lang", "--help")
     assert res.returncode == 0 and "Examples" in res.stdout and "speechkit prep lang" in res.stdout

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
-
-
-def speechkit(*args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PATH=path) if path is not None else None
-    return subprocess.run(["speechkit", "lm", *args], capture_output=True, text=True, env=env)
 
 
 def _only_venv_on_path() -> str:
@@ -22,23 +16,23 @@ def _only_venv_on_path() -> str:
 
 
 @pytest.mark.parametrize("command", ["train", "ppl", "binary"])
-def test_every_lm_command_has_help_with_examples(command: str) -> None:
-    res = speechkit(command, "--help")
+def test_every_lm_command_has_help_with_examples(command: str, cli) -> None:
+    res = cli("lm", command, "--help")
     assert res.returncode == 0 and "Examples" in res.stdout and f"speechkit lm {command}" in res.stdout
 
 
 def test_train_on_tiny_text_warns_about_the_fallback_then_ppl_matches_kenlm_query(
-    tiny_text: Path, query: Path, tmp_path: Path
+    tiny_text: Path, query: Path, tmp_path: Path, cli
 ) -> None:
     arpa = tmp_path / "lm.arpa"
-    res = speechkit("train", "--text", str(tiny_text), "--order", "2", "--out", str(arpa), "--builtin")
+    res = cli("lm", "train", "--text", str(tiny_text), "--order", "2", "--out", str(arpa), "--builtin")
     assert res.returncode == 0, res.stderr
     warnings = [line for line in res.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 2 and "fallback discounts D1=0.5 D2=1.0 D3+=1.5" in warnings[0]
     assert "built-in estimator" in res.stderr
     test = tmp_path / "test.txt"
     test.write_text("a b a\nb zz\n")
-    res = speechkit("ppl", "--lm", str(arpa), "--text", str(test))
+    res = cli("lm", "ppl", "--lm", str(arpa), "--text", str(test))
     assert res.returncode == 0, res.stderr
     got = dict(line.split("\t")[:2] for line in res.stdout.splitlines())
     assert (got["sentences"], got["words"], got["oovs"]) == ("2", "5", "1")
@@ -48,17 +42,17 @@ def test_train_on_tiny_text_warns_about_the_fallback_then_ppl_matches_kenlm_quer
     assert float(got["ppl_no_oov"]) == pytest.approx(float(re.search(r"excluding OOVs:\s*(\S+)", out)[1]), rel=1e-4)
 
 
-def test_train_with_lmplz_and_binary(lj_text: Path, lmplz: Path, build_binary: Path, tmp_path: Path) -> None:
+def test_train_with_lmplz_and_binary(lj_text: Path, lmplz: Path, build_binary: Path, tmp_path: Path, cli) -> None:
     arpa, binary = tmp_path / "lm.arpa", tmp_path / "lm.bin"
-    res = speechkit(
-        "train", "--text", str(lj_text), "--order", "3", "--out", str(arpa), "--lmplz", str(lmplz),
+    res = cli(
+        "lm", "train", "--text", str(lj_text), "--order", "3", "--out", str(arpa), "--lmplz", str(lmplz),
         "--binary", str(binary), "--build-binary", str(build_binary),
     )  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert "lmplz" in res.stderr and "warning" not in res.stderr
     assert binary.read_bytes().startswith(b"mmap lm ")
-    from_arpa = speechkit("ppl", "--lm", str(arpa), "--text", str(lj_text)).stdout
-    assert from_arpa and from_arpa == speechkit("ppl", "--lm", str(binary), "--text", str(lj_text)).stdout
+    from_arpa = cli("lm", "ppl", "--lm", str(arpa), "--text", str(lj_text)).stdout
+    assert from_arpa and from_arpa == cli("lm", "ppl", "--lm", str(binary), "--text", str(lj_text)).stdout
 
 
 def _one_error_line(res: subprocess.CompletedProcess[str]) -> str:
@@ -68,18 +62,18 @@ def _one_error_line(res: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def test_ppl_on_a_malformed_arpa_names_file_and_line(tiny_text: Path, tmp_path: Path) -> None:
+def test_ppl_on_a_malformed_arpa_names_file_and_line(tiny_text: Path, tmp_path: Path, cli) -> None:
     arpa = tmp_path / "bad.arpa"
     arpa.write_text("\\data\\\nngram 1=3\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n-x\tb\n\n\\end\\\n")
-    line = _one_error_line(speechkit("ppl", "--lm", str(arpa), "--text", str(tiny_text)))
+    line = _one_error_line(cli("lm", "ppl", "--lm", str(arpa), "--text", str(tiny_text)))
     assert f"{arpa}: line 7: probability '-x' is not a number" in line
 
 
-def test_binary_without_build_binary_says_how_to_get_it(tiny_text: Path, tmp_path: Path) -> None:
+def test_binary_without_build_binary_says_how_to_get_it(tiny_text: Path, tmp_path: Path, cli) -> None:
     arpa = tmp_path / "lm.arpa"
-    assert speechkit("train", "--text", str(tiny_text), "--out", str(arpa), "--builtin").returncode == 0
+    assert cli("lm", "train", "--text", str(tiny_text), "--out", str(arpa), "--builtin").returncode == 0
     line = _one_error_line(
-        speechkit("binary", "--arpa", str(arpa), "--out", str(tmp_path / "b"), path=_only_venv_on_path())
+        cli("lm", "binary", "--arpa", str(arpa), "--out", str(tmp_path / "b"), PATH=_only_venv_on_path())
     )
     assert "build_binary not found on PATH" in line and "tools/install_kenlm.sh" in line
     assert not (tmp_path / "b").exists()
@@ -94,7 +88,7 @@ def test_binary_without_build_binary_says_how_to_get_it(tiny_text: Path, tmp_pat
         (["ppl", "--lm", "{missing}", "--text", "{text}"], "{missing}: language model not found"),
     ],
 )
-def test_user_errors_are_one_line(tiny_text: Path, tmp_path: Path, args: list[str], problem: str) -> None:
+def test_user_errors_are_one_line(tiny_text: Path, tmp_path: Path, args: list[str], problem: str, cli) -> None:
     fill = {"missing": str(tmp_path / "missing.txt"), "tmp": str(tmp_path), "text": str(tiny_text)}
-    line = _one_error_line(speechkit(*(a.format(**fill) for a in args)))
+    line = _one_error_line(cli("lm", *(a.format(**fill) for a in args)))
     assert problem.format(**fill) in line

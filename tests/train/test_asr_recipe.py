@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,10 +18,6 @@ TINY = [f"model.encoder={ENCODER}", "train.epochs=2", "train.warmup_steps=2", "t
         "data.max_seconds=30", "data.cache_audio=false"]  # fmt: skip
 
 
-def speechkit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["speechkit", *args], capture_output=True, text=True, cwd=cwd)
-
-
 @pytest.fixture()
 def recipe(tiny_lj: Path, tmp_path: Path) -> Path:
     recipe = tmp_path / "recipe"
@@ -32,8 +27,8 @@ def recipe(tiny_lj: Path, tmp_path: Path) -> Path:
     return recipe
 
 
-def test_tiny_asr_trains_and_decodes(recipe: Path) -> None:
-    res = speechkit("train", "--recipe", str(recipe), "--config", "conf/asr.yaml", *TINY)
+def test_tiny_asr_trains_and_decodes(recipe: Path, cli) -> None:
+    res = cli("train", "--recipe", str(recipe), "--config", "conf/asr.yaml", *TINY)
     assert res.returncode == 0, res.stderr
     exp = recipe / "exp" / "asr"
     for name in ("config.yaml", "model.yaml", "model.pt", "train.jsonl", "curves.png", "lang/bpe.model"):
@@ -44,11 +39,11 @@ def test_tiny_asr_trains_and_decodes(recipe: Path) -> None:
     tokens = BpeTokenizer(exp / "lang" / "bpe.model")
     assert all(len(tokens.pieces(w)) == len(w) + 1 for w in ("the", "monarch"))  # characters, plus the word mark
 
-    res = speechkit("decode", "--model", str(exp), "--data", str(recipe / "data" / "test"))
+    res = cli("decode", "--model", str(exp), "--data", str(recipe / "data" / "test"))
     assert res.returncode == 0, res.stderr
     hyp = read_table(exp / "decode_test" / "text", allow_empty=True)
     assert set(hyp) == set(read_table(recipe / "data" / "test" / "text"))
 
-    res = speechkit("decode", "--model", str(exp), "--data", str(recipe / "data" / "test"), "--lm", "x.arpa")
+    res = cli("decode", "--model", str(exp), "--data", str(recipe / "data" / "test"), "--lm", "x.arpa")
     assert res.returncode == 1
     assert res.stderr.strip().splitlines() == [f"error: {exp}: --lm needs an SLU model; ASR models decode greedily"]

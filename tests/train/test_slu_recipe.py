@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 from pathlib import Path
 
 import torch
@@ -12,24 +10,21 @@ import torch
 from speechkit.data.table import read_table
 
 
-def speechkit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["speechkit", *args], capture_output=True, text=True, cwd=cwd)
-
-
 def weights(path: Path) -> dict[str, torch.Tensor]:
     return torch.load(path, weights_only=True)["model"]
 
 
-def test_train_writes_a_model_dir_that_decode_uses(recipe: Path) -> None:
-    res = speechkit("train", "--recipe", str(recipe))
+def test_train_writes_a_model_dir_that_decode_uses(recipe: Path, cli) -> None:
+    res = cli("train", "--recipe", str(recipe), "--threads", "2")
     assert res.returncode == 0, res.stderr
+    assert "training on cpu with 2 CPU threads" in res.stderr
     exp = recipe / "exp" / "slu"
     for name in ("config.yaml", "model.yaml", "model.pt", "train.jsonl", "curves.png", "lang/bpe.model"):
         assert (exp / name).is_file(), name
     log = [json.loads(line) for line in (exp / "train.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in log if r["split"] == "valid"] == [1, 2, 3]
     assert {"loss", "ctc_phone", "ctc_bpe", "utts_per_s", "lr"} <= set(log[0])
-    res = speechkit("decode", "--model", str(exp), "--data", str(recipe / "data" / "test"))
+    res = cli("decode", "--model", str(exp), "--data", str(recipe / "data" / "test"))
     assert res.returncode == 0, res.stderr
     hyp = read_table(exp / "decode_test" / "utt2intent")
     assert set(hyp) == set(read_table(recipe / "data" / "test" / "utt2intent"))
@@ -37,55 +32,42 @@ def test_train_writes_a_model_dir_that_decode_uses(recipe: Path) -> None:
     assert set(read_table(exp / "decode_test" / "text", allow_empty=True)) == set(hyp)
 
 
-def test_killed_run_resumes_to_the_same_weights(recipe: Path) -> None:
-    ref = speechkit("train", "--recipe", str(recipe), "exp_dir=exp/ref")
+def test_killed_run_resumes_to_the_same_weights(recipe: Path, cli, train_killed_then_resumed) -> None:
+    ref = cli("train", "--recipe", str(recipe), "exp_dir=exp/ref")
     assert ref.returncode == 0, ref.stderr
-    exp = recipe / "exp" / "killed"
-    proc = subprocess.Popen(["speechkit", "train", "--recipe", str(recipe), "exp_dir=exp/killed"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    log = exp / "train.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:  # wait until epoch 2 is under way
-        if log.is_file() and any(json.loads(x)["epoch"] == 2 for x in log.read_text().splitlines()):
-            break
-        time.sleep(0.05)
-    proc.kill()
-    proc.wait()
-    assert (exp / "ckpt" / "epoch1.pt").is_file() and not (exp / "model.pt").exists()
-    res = speechkit("train", "--recipe", str(recipe), "exp_dir=exp/killed")
-    assert res.returncode == 0 and "resuming" in res.stderr, res.stderr
+    exp = train_killed_then_resumed(recipe, "exp/killed")
     a, b = weights(recipe / "exp" / "ref" / "model.pt"), weights(exp / "model.pt")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_config_typo_is_one_clear_line(recipe: Path) -> None:
-    res = speechkit("train", "--recipe", str(recipe), "train.epoch=3")
+def test_config_typo_is_one_clear_line(recipe: Path, cli) -> None:
+    res = cli("train", "--recipe", str(recipe), "train.epoch=3")
     assert res.returncode == 1
     assert res.stderr.strip().splitlines() == [
         "error: command line: unknown key 'train.epoch' (did you mean 'train.epochs'?)"
     ]
 
 
-def test_decode_errors_are_one_clear_line(recipe: Path, tmp_path: Path) -> None:
-    res = speechkit("decode", "--model", str(tmp_path / "nope"), "--data", str(recipe / "data" / "test"))
+def test_decode_errors_are_one_clear_line(recipe: Path, tmp_path: Path, cli) -> None:
+    res = cli("decode", "--model", str(tmp_path / "nope"), "--data", str(recipe / "data" / "test"))
     assert res.returncode == 1 and res.stderr.strip().splitlines() == [
         f"error: {tmp_path / 'nope'}: model directory not found"
     ]
-    assert speechkit("train", "--recipe", str(recipe), "train.epochs=1").returncode == 0
+    assert cli("train", "--recipe", str(recipe), "train.epochs=1").returncode == 0
     exp = recipe / "exp" / "slu"
     # a lang dir with another BPE inventory: the model must refuse it
     from speechkit.lang.prepare import prepare_lang
 
     prepare_lang(recipe / "data" / "train" / "text", tmp_path / "lang", bpe_size=30)
     (exp / "lang" / "bpe.model").write_bytes((tmp_path / "lang" / "bpe.model").read_bytes())
-    res = speechkit("decode", "--model", str(exp), "--data", str(recipe / "data" / "test"))
+    res = cli("decode", "--model", str(exp), "--data", str(recipe / "data" / "test"))
     assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1
     assert "does not match the model" in res.stderr and str(exp / "lang") in res.stderr
 
 
-def test_frozen_encoder_trains_only_the_intent_head(recipe: Path) -> None:
-    res = speechkit("train", "--recipe", str(recipe), "exp_dir=exp/frozen", "train.epochs=2",
-                    "train.pretrain_epochs=1", "train.freeze_encoder=true", "train.keep_best=2")  # fmt: skip
+def test_frozen_encoder_trains_only_the_intent_head(recipe: Path, cli) -> None:
+    res = cli("train", "--recipe", str(recipe), "exp_dir=exp/frozen", "train.epochs=2",
+              "train.pretrain_epochs=1", "train.freeze_encoder=true", "train.keep_best=2")  # fmt: skip
     assert res.returncode == 0, res.stderr
     ckpt = recipe / "exp" / "frozen" / "ckpt"
     first, second = weights(ckpt / "epoch1.pt"), weights(ckpt / "epoch2.pt")

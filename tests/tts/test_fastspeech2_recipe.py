@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
@@ -32,11 +29,7 @@ model:
 train: {epochs: 3, warmup_steps: 4, log_every: 1, keep_best: 2, lr: 0.003, plot_every: 5}
 """
 SETS = ("train", "dev", "test")
-
-
-def speechkit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # tiny models: threads only add overhead
-    return subprocess.run(["speechkit", *args], capture_output=True, text=True, cwd=cwd, env=env)
+ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # the environment of every command here: tiny models, threads only add overhead
 
 
 def weights(path: Path) -> dict[str, torch.Tensor]:
@@ -58,16 +51,16 @@ def recipe(tiny_lj: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def trained(recipe: Path) -> Path:
+def trained(recipe: Path, cli) -> Path:
     """The tiny model trained from another working directory (the CLI changes into the recipe)."""
-    res = speechkit("train", "--recipe", str(recipe), cwd=recipe.parent)
+    res = cli("train", "--recipe", str(recipe), cwd=recipe.parent, **ONE_THREAD)
     assert res.returncode == 0, res.stderr
     return recipe / "exp" / "tts"
 
 
-def test_features_stage(recipe: Path, tmp_path: Path) -> None:
-    res = speechkit("prep", "tts-features", "--data", str(recipe / "data" / "dev"), "--out", str(tmp_path / "f"),
-                    "--nj", "1")  # fmt: skip
+def test_features_stage(recipe: Path, tmp_path: Path, cli) -> None:
+    res = cli("prep", "tts-features", "--data", str(recipe / "data" / "dev"), "--out", str(tmp_path / "f"),
+              "--nj", "1", **ONE_THREAD)  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert "TTS features" in res.stderr and "utterances: 1" in res.stderr
     feats = recipe / "exp" / "feats" / "train"
@@ -93,33 +86,18 @@ def test_training_writes_a_model_dir_and_the_loss_falls(trained: Path) -> None:
     assert [r["epoch"] for r in log if r["split"] == "valid"] == [1, 2, 3]
 
 
-def test_killed_run_resumes_to_the_same_weights(recipe: Path, trained: Path) -> None:
-    exp = recipe / "exp" / "killed"
-    shutil.rmtree(exp, ignore_errors=True)
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(["speechkit", "train", "--recipe", str(recipe), "exp_dir=exp/killed"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)  # fmt: skip
-    log = exp / "train.jsonl"
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:  # wait until epoch 2 is under way
-        if log.is_file() and any(json.loads(x)["epoch"] == 2 for x in log.read_text().splitlines()):
-            break
-        time.sleep(0.05)
-    proc.kill()
-    proc.wait()
-    assert (exp / "ckpt" / "epoch1.pt").is_file() and not (exp / "model.pt").exists()
-    res = speechkit("train", "--recipe", str(recipe), "exp_dir=exp/killed")
-    assert res.returncode == 0 and "resuming" in res.stderr, res.stderr
+def test_killed_run_resumes_to_the_same_weights(recipe: Path, trained: Path, train_killed_then_resumed) -> None:
+    exp = train_killed_then_resumed(recipe, "exp/killed", **ONE_THREAD)
     a, b = weights(trained / "model.pt"), weights(exp / "model.pt")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_synth_text_with_speed(trained: Path, tmp_path: Path) -> None:
+def test_synth_text_with_speed(trained: Path, tmp_path: Path, cli) -> None:
     lengths = {}
     for speed in ("1", "2"):
         wav = tmp_path / f"x{speed}.wav"
-        res = speechkit("synth", "--model", str(trained), "--text", "The old town, 1666.", "--out", str(wav),
-                        "--speed", speed, "--gl-iters", "4")  # fmt: skip
+        res = cli("synth", "--model", str(trained), "--text", "The old town, 1666.", "--out", str(wav),
+                  "--speed", speed, "--gl-iters", "4", **ONE_THREAD)  # fmt: skip
         assert res.returncode == 0, res.stderr
         assert "RTF" in res.stderr
         info = sf.info(wav)
@@ -129,11 +107,11 @@ def test_synth_text_with_speed(trained: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("source", ["phones", "text"])
-def test_synth_data_dir(recipe: Path, trained: Path, tmp_path: Path, source: str) -> None:
+def test_synth_data_dir(recipe: Path, trained: Path, tmp_path: Path, source: str, cli) -> None:
     out = tmp_path / "synth_test"
     data = recipe / "data" / "test"
-    res = speechkit("synth", "--model", str(trained), "--data", str(data), "--out", str(out), "--source", source,
-                    "--gl-iters", "4")  # fmt: skip
+    res = cli("synth", "--model", str(trained), "--data", str(data), "--out", str(out), "--source", source,
+              "--gl-iters", "4", **ONE_THREAD)  # fmt: skip
     assert res.returncode == 0, res.stderr
     utts = list(read_table(data / "wav.scp"))
     assert list(read_table(out / "wav.scp")) == utts
@@ -147,17 +125,21 @@ def test_synth_data_dir(recipe: Path, trained: Path, tmp_path: Path, source: str
     assert json.loads((out / "synth.json").read_text())["source"] == source
 
 
-def test_synth_errors_are_one_line(recipe: Path, trained: Path, tmp_path: Path) -> None:
-    res = speechkit("synth", "--model", str(trained), "--text", "email me @ home", "--out", str(tmp_path / "x.wav"))
+def test_synth_errors_are_one_line(recipe: Path, trained: Path, tmp_path: Path, cli) -> None:
+    res = cli(
+        "synth", "--model", str(trained), "--text", "email me @ home", "--out", str(tmp_path / "x.wav"), **ONE_THREAD
+    )
     assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1 and "'@'" in res.stderr
     assert not (tmp_path / "x.wav").exists()
     data = tmp_path / "data"
     shutil.copytree(recipe / "data" / "test", data)
     phones = read_table(data / "phones")
     write_table(data / "phones", {u: p + " XX9" for u, p in phones.items()})
-    res = speechkit("synth", "--model", str(trained), "--data", str(data), "--out", str(tmp_path / "o"))
+    res = cli("synth", "--model", str(trained), "--data", str(data), "--out", str(tmp_path / "o"), **ONE_THREAD)
     assert res.returncode == 1 and res.stderr.strip().splitlines() == [
         f"error: {data / 'phones'}: tokens not in the model's inventory: XX9"
     ]
-    res = speechkit("synth", "--model", str(tmp_path / "nope"), "--text", "hi", "--out", str(tmp_path / "x.wav"))
+    res = cli(
+        "synth", "--model", str(tmp_path / "nope"), "--text", "hi", "--out", str(tmp_path / "x.wav"), **ONE_THREAD
+    )
     assert res.returncode == 1 and "model directory not found" in res.stderr
