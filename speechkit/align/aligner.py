@@ -25,7 +25,7 @@ from speechkit.align.durations import (
     TTS_SAMPLE_RATE,
     Durations,
     EdgeSilence,
-    _resampled_length,
+    resampled_length,
     segments_to_durations,
 )
 from speechkit.align.features import log_mels, padded, read_waves
@@ -176,7 +176,7 @@ def align_data_dir(model: AlignerModel, data_dir: str | Path, out_dir: str | Pat
                 words, phone_segs = path_segments(path, graph, u.text.split() if phone_file is None else [],
                                                   frame_seconds, duration)
                 write_textgrid(out_dir / f"{u.utt}.TextGrid", words, phone_segs, duration)
-                n_frames = _resampled_length(info.frames, info.samplerate, sample_rate) // hop_length
+                n_frames = resampled_length(info.frames, info.samplerate, sample_rate) // hop_length
                 results[u.utt] = segments_to_durations(phone_segs, n_frames, sample_rate, hop_length, edge_silence)
                 seconds += duration
                 spn_words += sum(s.label == SPN for s in phone_segs)

@@ -138,7 +138,7 @@ class ImportSummary:
                 f"{share:.1f}% of frames silence")
 
 
-def _resampled_length(n: int, orig_sr: int, new_sr: int) -> int:
+def resampled_length(n: int, orig_sr: int, new_sr: int) -> int:
     """Samples after resampling ``n`` from ``orig_sr`` to ``new_sr``: torchaudio's ``ceil(n * new / orig)``."""
     return -(-n * new_sr // orig_sr)
 
@@ -199,7 +199,7 @@ def _utterance_durations(u: Utterance, path: Path, sample_rate: int, hop_length:
         _check_spn(u.utt, alignment, path)
     if not any(p.label not in SILENCE_LABELS for p in alignment.phones):
         raise SpeechkitError(path, f"utterance {u.utt}: the phones tier holds only silence")
-    n_frames = _resampled_length(info.frames, info.samplerate, sample_rate) // hop_length
+    n_frames = resampled_length(info.frames, info.samplerate, sample_rate) // hop_length
     return segments_to_durations(alignment.phones, n_frames, sample_rate, hop_length, edge_silence)
 
 

@@ -152,7 +152,7 @@ def tts_features(
 
       speechkit prep tts-features --data data/train --out exp/feats/train --nj 2
     """
-    from speechkit.models.hifigan import TTS_MEL
+    from speechkit.features.mel import TTS_MEL
     from speechkit.tts.features import extract_tts_features
 
     t0 = time.time()

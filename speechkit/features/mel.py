@@ -36,9 +36,7 @@ N = TypeVar("N", int, Tensor)
 class MelConfig:
     """Sizes of the log-mel features; the defaults are the 16 kHz recognition front end (25 ms / 10 ms, 80 mels).
 
-    ``f_max=None`` means ``sample_rate / 2``. Example, the TTS and vocoder setting::
-
-        MelConfig(sample_rate=22050, n_fft=1024, win_length=1024, hop_length=256, f_min=0.0, f_max=8000.0)
+    ``f_max=None`` means ``sample_rate / 2``. :data:`TTS_MEL` is the TTS and vocoder setting.
     """
 
     sample_rate: int = 16000
@@ -59,6 +57,10 @@ class MelConfig:
     def top_freq(self) -> float:
         """``f_max`` with None resolved to the Nyquist frequency."""
         return self.sample_rate / 2 if self.f_max is None else self.f_max
+
+
+TTS_MEL = MelConfig(sample_rate=22050, n_fft=1024, win_length=1024, hop_length=256, f_min=0.0, f_max=8000.0)
+"""HiFi-GAN's mel (22050 Hz, n_fft 1024, hop 256, 80 bins, 0-8000 Hz): what FastSpeech 2 predicts, vocoders read."""
 
 
 def n_frames(n_samples: N, cfg: MelConfig) -> N:

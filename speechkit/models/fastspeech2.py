@@ -20,9 +20,8 @@ import torch
 from torch import Tensor, nn
 
 from speechkit.features.cmvn import GlobalCMVN
-from speechkit.features.mel import LOG_FLOOR, MelConfig
+from speechkit.features.mel import LOG_FLOOR, TTS_MEL, MelConfig
 from speechkit.models.conformer import padding_mask
-from speechkit.models.hifigan import TTS_MEL  # the mel the vocoders read
 from speechkit.models.variance import Controls, VarianceAdaptor, VarianceConfig
 
 PAD = "<pad>"

@@ -10,10 +10,10 @@ each period discriminator folds the wave into ``period`` columns and runs 2-d co
 scale discriminators run grouped 1-d convolutions on the wave and on 2x and 4x average-pooled copies (the first
 with spectral norm).
 
-The input is the log-mel of :mod:`speechkit.features.mel` with ``config.mel`` (22050 Hz, n_fft 1024, hop 256,
-80 mels, 0-8000 Hz), the same features the acoustic model predicts and the mel loss compares. The discriminators
-live in the same module so that a checkpoint resumes the whole GAN and a trained vocoder can be fine-tuned; only
-:meth:`HiFiGAN.vocode` is needed to synthesize.
+The input is the log-mel of :mod:`speechkit.features.mel` with ``config.mel`` (by default ``TTS_MEL``: 22050 Hz,
+n_fft 1024, hop 256, 80 mels, 0-8000 Hz), the same features the acoustic model predicts and the mel loss compares.
+The discriminators live in the same module so that a checkpoint resumes the whole GAN and a trained vocoder can be
+fine-tuned; only :meth:`HiFiGAN.vocode` is needed to synthesize.
 """
 
 from __future__ import annotations
@@ -29,11 +29,9 @@ from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm, weight_norm
 
 from speechkit.errors import SpeechkitError
-from speechkit.features.mel import LogMel, MelConfig
+from speechkit.features.mel import TTS_MEL, LogMel, MelConfig
 
 LRELU_SLOPE = 0.1
-
-TTS_MEL = MelConfig(sample_rate=22050, n_fft=1024, win_length=1024, hop_length=256, f_min=0.0, f_max=8000.0)
 
 
 @dataclass
@@ -114,7 +112,24 @@ def _width(channels: int, width: float) -> int:
     return max(16, round(channels * width / 16) * 16)
 
 
-class PeriodDiscriminator(nn.Module):
+class _ConvDiscriminator(nn.Module):
+    """What the period and scale discriminators share: ``convs`` (each followed by leaky ReLU), then ``post``."""
+
+    convs: nn.ModuleList
+    post: nn.Module
+
+    def judge(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
+        """The flattened score ``(B, N)`` of input ``x``, and every layer's output (the feature-matching maps)."""
+        feats = []
+        for conv in self.convs:
+            x = F.leaky_relu(conv(x), LRELU_SLOPE)
+            feats.append(x)
+        x = self.post(x)
+        feats.append(x)
+        return x.flatten(1), feats
+
+
+class PeriodDiscriminator(_ConvDiscriminator):
     """Folds a wave ``(B, S)`` into ``(B, 1, S / period, period)`` and convolves along the first axis."""
 
     def __init__(self, period: int, width: float) -> None:
@@ -130,17 +145,10 @@ class PeriodDiscriminator(nn.Module):
     def forward(self, wav: Tensor) -> tuple[Tensor, list[Tensor]]:
         pad = (-wav.shape[-1]) % self.period
         x = F.pad(wav.unsqueeze(1), (0, pad), mode="reflect")
-        x = x.view(x.shape[0], 1, -1, self.period)
-        feats = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
-            feats.append(x)
-        x = self.post(x)
-        feats.append(x)
-        return x.flatten(1), feats
+        return self.judge(x.view(x.shape[0], 1, -1, self.period))
 
 
-class ScaleDiscriminator(nn.Module):
+class ScaleDiscriminator(_ConvDiscriminator):
     """Grouped 1-d convolutions over a wave ``(B, S)``."""
 
     def __init__(self, width: float, norm: type = weight_norm) -> None:
@@ -153,13 +161,7 @@ class ScaleDiscriminator(nn.Module):
         self.post = norm(nn.Conv1d(c[6], 1, 3, padding=1))
 
     def forward(self, wav: Tensor) -> tuple[Tensor, list[Tensor]]:
-        x, feats = wav.unsqueeze(1), []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
-            feats.append(x)
-        x = self.post(x)
-        feats.append(x)
-        return x.flatten(1), feats
+        return self.judge(wav.unsqueeze(1))
 
 
 class HiFiGAN(nn.Module):

@@ -13,18 +13,15 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader
 
 from speechkit.config import save_config
-from speechkit.data.batching import DurationBatchSampler, read_durations
 from speechkit.data.datadir import Utterance, load_data_dir
-from speechkit.data.dataset import AudioDataset, collate
 from speechkit.decode.ctc import ctc_greedy
-from speechkit.features.cmvn import accumulate_stats
 from speechkit.lang.units import LangUnits
 from speechkit.models.builder import build_model, save_model_config
 from speechkit.models.slu import SLUModel, SLUModelConfig
 from speechkit.score.edit_distance import align
+from speechkit.train.audio_data import AudioDataConfig, AudioTask
 from speechkit.train.loop import LoopConfig, console, train
 
 SLOTS = ("action", "object", "location")
@@ -32,15 +29,12 @@ UNSEEN = -100
 
 
 @dataclass
-class SLUDataConfig:
-    train: str = "data/train"
+class SLUDataConfig(AudioDataConfig):
+    """The audio data keys with FSC's split name and batch size, and the lang dir (phones, lexicon, BPE model)."""
+
     valid: str = "data/valid"
-    lang: str = "data/lang"
-    max_seconds: float = 200.0
     max_utts: int = 96
-    speed_perturb: list[float] = field(default_factory=lambda: [0.9, 1.0, 1.1])
-    cache_audio: bool = True
-    num_workers: int = 0
+    lang: str = "data/lang"
 
 
 @dataclass
@@ -70,25 +64,14 @@ def intent_slots(utts: list[Utterance]) -> dict[str, list[str]]:
     return {s: sorted(v) for s, v in values.items()}
 
 
-class SLUTask:
-    """Data, losses and validation metrics for :func:`speechkit.train.loop.train`."""
+class SLUTask(AudioTask):
+    """Losses and validation metrics for :func:`speechkit.train.loop.train`; the data is :class:`AudioTask`'s."""
 
     def __init__(self, cfg: SLUConfig, units: LangUnits) -> None:
-        self.cfg, self.units = cfg, units
-        dc = cfg.data
-        self.train_utts = load_data_dir(dc.train, extra=["utt2intent"])
-        self.valid_utts = load_data_dir(dc.valid, extra=["utt2intent"])
-        self.slots = cfg.model.slots
-        sr = cfg.model.mel.sample_rate
-        self.train_set = AudioDataset(self.train_utts, self.targets, sr, dc.speed_perturb, cfg.train.seed,
-                                      dc.cache_audio)  # fmt: skip
-        self.valid_set = AudioDataset(self.valid_utts, self.targets, sr, [1.0], cfg.train.seed, dc.cache_audio)
-        durations = read_durations(dc.train)
-        self.sampler = DurationBatchSampler([durations[u.utt] for u in self.train_utts], dc.max_seconds, dc.max_utts,
-                                            cfg.train.seed)  # fmt: skip
-        valid_durations = read_durations(dc.valid)
-        self.valid_batches = list(DurationBatchSampler([valid_durations[u.utt] for u in self.valid_utts],
-                                                       dc.max_seconds, dc.max_utts, seed=0, shuffle=False))  # fmt: skip
+        self.cfg, self.units, self.slots = cfg, units, cfg.model.slots
+        dc, extra = cfg.data, ["utt2intent"]
+        super().__init__(dc, load_data_dir(dc.train, extra=extra), load_data_dir(dc.valid, extra=extra),
+                         cfg.model.mel.sample_rate, cfg.train.seed)  # fmt: skip
 
     def targets(self, utt: Utterance) -> dict[str, Any]:
         out: dict[str, Any] = {"phones": self.units.phone_ids(utt.text), "bpe": self.units.bpe_ids(utt.text)}
@@ -97,26 +80,12 @@ class SLUTask:
             out[slot] = self.slots[slot].index(value) if value in self.slots[slot] else UNSEEN
         return out
 
-    def num_batches(self, epoch: int) -> int:
-        return len(self.sampler)
-
-    def train_batches(self, epoch: int) -> DataLoader:
-        self.sampler.set_epoch(epoch)
-        self.train_set.set_epoch(epoch)
-        return DataLoader(self.train_set, batch_sampler=self.sampler, collate_fn=collate,
-                          num_workers=self.cfg.data.num_workers)  # fmt: skip
-
     def start_epoch(self, model: SLUModel, epoch: int) -> None:
         frozen = self.cfg.train.freeze_encoder and epoch > self.cfg.train.pretrain_epochs
         for module in model.lower_layers():
             module.requires_grad_(not frozen)
             if frozen:
                 module.eval()  # fixed features: no dropout, and batch-norm statistics stay as pretrained
-
-    def features(self, model: SLUModel, batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, Any]:
-        batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
-        batch["feats"], batch["feat_lengths"] = model.features(batch["wav"], batch["wav_lengths"])
-        return batch
 
     def loss(self, model: SLUModel, b: dict[str, Any], epoch: int) -> tuple[torch.Tensor, dict[str, float], int]:
         tc = self.cfg.train
@@ -134,9 +103,7 @@ class SLUTask:
 
     def validate(self, model: SLUModel, epoch: int, device: torch.device) -> dict[str, float]:
         correct = n = errors = words = 0
-        for idx in self.valid_batches:
-            b = self.features(model, collate([self.valid_set[i] for i in idx]), device)
-            out = model(b["feats"], b["feat_lengths"])
+        for idx, b, out in self.validation_outputs(model, device):
             correct += _intent_correct(out, b).sum().item()
             n += len(idx)
             for hyp, i in zip(ctc_greedy(out["bpe"], out["lengths"]), idx):
@@ -166,7 +133,7 @@ def train_slu(cfg: SLUConfig, device: torch.device) -> dict[str, Any]:
     torch.manual_seed(cfg.train.seed)
     model = build_model("slu", cfg.model)
     if not (exp / "ckpt").is_dir():
-        _init_cmvn(model, task)
+        task.init_cmvn(model)
     (exp / "lang").mkdir(parents=True, exist_ok=True)
     units.copy_to(exp / "lang")
     save_config(cfg, exp / "config.yaml")
@@ -174,16 +141,3 @@ def train_slu(cfg: SLUConfig, device: torch.device) -> dict[str, Any]:
     console.print(f"SLU model: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, "
                   f"{len(task.train_utts)} training utterances")  # fmt: skip
     return train(task, model, cfg.train, exp, device)
-
-
-def _init_cmvn(model: SLUModel, task: SLUTask, max_utts: int = 1000) -> None:
-    """Global mean/variance of (up to ``max_utts``) unperturbed training log-mels, stored in the model."""
-    plain = AudioDataset(task.train_utts[:max_utts], task.targets, task.cfg.model.mel.sample_rate, [1.0], 0, False)
-
-    def feats():
-        for start in range(0, len(plain), 64):
-            b = collate([plain[i] for i in range(start, min(start + 64, len(plain)))])
-            yield model.logmel(b["wav"], b["wav_lengths"])
-
-    mean, std = accumulate_stats(feats())
-    model.cmvn.set_stats(mean, std)

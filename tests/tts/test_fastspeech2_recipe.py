@@ -14,7 +14,7 @@ import torch
 from speechkit.align.durations import import_durations
 from speechkit.corpora.ljspeech import prepare_ljspeech
 from speechkit.data.table import read_table, write_table
-from speechkit.models.hifigan import TTS_MEL
+from speechkit.features.mel import TTS_MEL
 from speechkit.tts.features import extract_tts_features
 
 TINY = """task: fastspeech2

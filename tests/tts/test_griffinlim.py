@@ -9,8 +9,7 @@ import pytest
 import torch
 
 from speechkit.data.audio import read_audio
-from speechkit.features.mel import LOG_FLOOR, log_mel
-from speechkit.models.hifigan import TTS_MEL
+from speechkit.features.mel import LOG_FLOOR, TTS_MEL, log_mel
 from speechkit.tts.griffinlim import GriffinLim, mel_to_magnitude
 
 
