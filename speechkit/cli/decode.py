@@ -63,52 +63,48 @@ def decode(
     if tune and alpha_beta_from is not None:
         raise SpeechkitError(None, "--tune searches alpha and beta; do not also give --alpha-beta-from")
     if alpha_beta_from is not None:
-        from speechkit.decode.slu import read_tuned
+        from speechkit.decode.fusion import read_tuned
 
         alpha, beta = read_tuned(alpha_beta_from)
     # settings fail before the model and torch load
     options = SearchOptions(beam, beam_prune, token_min_logp, alpha, beta, unk_score_offset, nbest) if lm else None
 
-    from speechkit.decode.slu import LmFusion, decode_slu, tune_slu
+    from speechkit.decode.asr import decode_asr, tune_asr
+    from speechkit.decode.fusion import LmFusion
+    from speechkit.decode.slu import decode_slu, tune_slu
     from speechkit.models.builder import load_model_config
 
     kind, _ = load_model_config(model)  # fails early, with one line, on a missing or foreign model dir
+    decoders = {"slu": (decode_slu, tune_slu), "asr": (decode_asr, tune_asr)}
+    if kind not in decoders:
+        raise SpeechkitError(model, f"is a {kind} model; decode takes {' or '.join(decoders)} models")
+    decode_fn, tune_fn = decoders[kind]
     suffix = "" if lm is None else "_tune" if tune else "_lm"
     out = out or model / f"decode_{data.name}{suffix}"
     dev = str(device_of(device))
-    if kind == "asr":
-        _decode_asr(model, data, out, dev, lm)
-        return
     fusion = None if options is None else LmFusion(lm, options, max(1, nj))
     if tune:
         grid_a, grid_b = _floats(alphas, "--alphas"), _floats(betas, "--betas")
-        report = tune_slu(model, data, out, fusion, grid_a, grid_b, dev)
-        table = Table(title=f"WER (%) on {data}, greedy {report['greedy_wer']:.2f}")
-        table.add_column("alpha \\ beta")
-        for b in grid_b:
-            table.add_column(f"{b:g}", justify="right")
-        wer = {(p["alpha"], p["beta"]): p["wer"] for p in report["grid"]}
-        best = report["best"]
-        for a in grid_a:
-            cells = [f"[bold]{wer[a, b]:.2f}[/]" if (a, b) == (best["alpha"], best["beta"]) else f"{wer[a, b]:.2f}"
-                     for b in grid_b]  # fmt: skip
-            table.add_row(f"{a:g}", *cells)
-        Console().print(table)
-        typer.echo(f"best alpha={best['alpha']:g} beta={best['beta']:g} (WER {best['wer']:.2f}%), "
-                   f"written to {out / 'tune.json'}")  # fmt: skip
+        _print_grid(tune_fn(model, data, out, fusion, grid_a, grid_b, dev), data, grid_a, grid_b, out)
         return
-    stats = decode_slu(model, data, out, dev, fusion=fusion)
+    stats = decode_fn(model, data, out, dev, fusion=fusion)
     how = "greedy" if fusion is None else f"beam {beam}, LM alpha={alpha:g} beta={beta:g}"
     typer.echo(f"decoded {stats['n_utts']} utterances ({stats['audio_s'] / 60:.1f} min, {how}) into {out}, "
                f"RTF {stats['rtf']:.4f}")  # fmt: skip
 
 
-def _decode_asr(model: Path, data: Path, out: Path, device: str, lm: Path | None) -> None:
-    """Greedy CTC with an ASR model (the LM beam search is built on the SLU model's BPE units)."""
-    from speechkit.decode.asr import decode_asr
-
-    if lm is not None:
-        raise SpeechkitError(model, "--lm needs an SLU model; ASR models decode greedily")
-    stats = decode_asr(model, data, out, device)
-    typer.echo(f"decoded {stats['n_utts']} utterances ({stats['audio_s'] / 60:.1f} min, greedy) into {out}, "
-               f"RTF {stats['rtf']:.4f}")  # fmt: skip
+def _print_grid(report: dict, data: Path, grid_a: list[float], grid_b: list[float], out: Path) -> None:
+    """The tuning grid's WERs as a table, the best in bold."""
+    table = Table(title=f"WER (%) on {data}, greedy {report['greedy_wer']:.2f}")
+    table.add_column("alpha \\ beta")
+    for b in grid_b:
+        table.add_column(f"{b:g}", justify="right")
+    wer = {(p["alpha"], p["beta"]): p["wer"] for p in report["grid"]}
+    best = report["best"]
+    for a in grid_a:
+        cells = [f"[bold]{wer[a, b]:.2f}[/]" if (a, b) == (best["alpha"], best["beta"]) else f"{wer[a, b]:.2f}"
+                 for b in grid_b]  # fmt: skip
+        table.add_row(f"{a:g}", *cells)
+    Console().print(table)
+    typer.echo(f"best alpha={best['alpha']:g} beta={best['beta']:g} (WER {best['wer']:.2f}%), "
+               f"written to {out / 'tune.json'}")  # fmt: skip

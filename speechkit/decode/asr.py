@@ -1,4 +1,4 @@
-"""Transcribe audio with a trained ASR model (greedy CTC), from a data dir or from any list of wave files.
+"""Transcribe audio with a trained ASR model (greedy CTC, or beam search with an LM), from a data dir or any wave files.
 
 :func:`transcribe` takes utterances rather than a data dir so that ``score tts`` can run the recognizer over a
 folder of synthesized ``<utt>.wav`` files; audio at another rate than the model's is resampled on reading.
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from speechkit.data.audio import audio_info
@@ -19,19 +20,16 @@ from speechkit.data.datadir import Utterance, load_data_dir
 from speechkit.data.dataset import AudioDataset, collate
 from speechkit.data.table import write_table
 from speechkit.decode.ctc import ctc_greedy
+from speechkit.decode.fusion import CtcOutputs, LmFusion, beam_decode, piece_search, references, tune
 from speechkit.errors import SpeechkitError
 from speechkit.lang.tokens import BpeTokenizer
 from speechkit.models.builder import load_model
 from speechkit.utils.parallel import progress_bar
 
 
-def transcribe(model_dir: str | Path, utts: Sequence[Utterance], device: str = "cpu",
-               max_seconds: float = 300.0) -> tuple[dict[str, str], dict[str, float]]:  # fmt: skip
-    """Greedy-CTC transcripts of ``utts`` (their ``wav`` paths; the text is ignored) by the model of ``model_dir``.
-
-    Returns ``{utt: text}`` in the order of ``utts``, and the number of utterances, seconds of audio and the
-    real-time factor.
-    """
+def run_asr(model_dir: str | Path, utts: Sequence[Utterance], device: str = "cpu", max_seconds: float = 300.0,
+            keep_log_probs: bool = False) -> tuple[BpeTokenizer, CtcOutputs]:  # fmt: skip
+    """Run the ASR model of ``model_dir`` once over ``utts`` (their ``wav`` paths; the text is ignored)."""
     model_dir = Path(model_dir)
     cfg, model = load_model(model_dir, device)
     tokenizer = BpeTokenizer(model_dir / "lang" / "bpe.model")
@@ -41,26 +39,58 @@ def transcribe(model_dir: str | Path, utts: Sequence[Utterance], device: str = "
     seconds = [_seconds(u.wav) for u in utts]
     dataset = AudioDataset(utts, lambda u: {}, cfg.mel.sample_rate)
     texts: dict[str, str] = {}
+    log_probs: dict[str, np.ndarray] = {}
     t0 = time.perf_counter()
     with progress_bar() as bar, torch.no_grad():
         task = bar.add_task("transcribe", total=len(utts))
         for idx in DurationBatchSampler(seconds, max_seconds, 256, shuffle=False):
             b = collate([dataset[i] for i in idx])
             out = model(*model.features(b["wav"].to(device), b["wav_lengths"].to(device)))
-            for i, hyp in zip(idx, ctc_greedy(out["log_probs"], out["lengths"])):
+            lengths = out["lengths"].tolist()
+            for j, (i, hyp) in enumerate(zip(idx, ctc_greedy(out["log_probs"], out["lengths"]))):
                 texts[utts[i].utt] = tokenizer.decode(hyp)
+                if keep_log_probs:
+                    log_probs[utts[i].utt] = out["log_probs"][j, : lengths[j]].float().cpu().numpy()
             bar.advance(task, len(idx))
-    elapsed, audio = time.perf_counter() - t0, sum(seconds)
-    stats = {"n_utts": len(utts), "audio_s": audio, "rtf": elapsed / max(audio, 1e-9)}
-    return {u.utt: texts[u.utt] for u in utts}, stats
+    keys = [u.utt for u in utts]
+    outs = CtcOutputs(keys, {k: texts[k] for k in keys}, [log_probs[k] for k in keys] if keep_log_probs else [],
+                      sum(seconds), time.perf_counter() - t0)  # fmt: skip
+    return tokenizer, outs
+
+
+def transcribe(model_dir: str | Path, utts: Sequence[Utterance], device: str = "cpu") -> dict[str, str]:
+    """Greedy-CTC transcripts of ``utts`` by the model of ``model_dir``, ``{utt: text}`` in the order of ``utts``."""
+    return run_asr(model_dir, utts, device)[1].greedy
 
 
 def decode_asr(model_dir: str | Path, data_dir: str | Path, out_dir: str | Path, device: str = "cpu",
-               max_seconds: float = 300.0) -> dict[str, float]:  # fmt: skip
-    """Write ``out_dir/text`` for every utterance of ``data_dir``; return :func:`transcribe`'s figures."""
-    texts, stats = transcribe(model_dir, load_data_dir(data_dir), device, max_seconds)
-    write_table(Path(out_dir) / "text", texts)
-    return stats
+               fusion: LmFusion | None = None) -> dict[str, float]:  # fmt: skip
+    """Write ``out_dir/text`` for every utterance of ``data_dir``: the greedy CTC path, or with ``fusion`` the beam
+    search's best (and ``out_dir/nbest``). Returns the number of utterances, seconds of audio and the RTF."""
+    search = None if fusion is None else piece_search(_tokenizer(model_dir), fusion)
+    tokenizer, outs = run_asr(model_dir, load_data_dir(data_dir), device, keep_log_probs=search is not None)
+    out_dir = Path(out_dir)
+    text, search_s = outs.greedy, 0.0
+    if search is not None:
+        text, search_s = beam_decode(outs, search, tokenizer, fusion.nj, out_dir)
+    write_table(out_dir / "text", text)
+    return {"n_utts": len(outs.utts), "audio_s": outs.audio_s, "rtf": (outs.model_s + search_s) / outs.audio_s}
+
+
+def tune_asr(model_dir: str | Path, data_dir: str | Path, out_dir: str | Path, fusion: LmFusion,
+             alphas: Sequence[float], betas: Sequence[float], device: str = "cpu") -> dict:  # fmt: skip
+    """:func:`speechkit.decode.fusion.tune` on ``data_dir`` (a validation set); also writes the best point's
+    ``text`` to ``out_dir``."""
+    search = piece_search(_tokenizer(model_dir), fusion)
+    tokenizer, outs = run_asr(model_dir, load_data_dir(data_dir), device, keep_log_probs=True)
+    report, text = tune(outs, references(data_dir, outs.utts), search, tokenizer, fusion, alphas, betas, data_dir,
+                        Path(out_dir))  # fmt: skip
+    write_table(Path(out_dir) / "text", text)
+    return report
+
+
+def _tokenizer(model_dir: str | Path) -> BpeTokenizer:
+    return BpeTokenizer(Path(model_dir) / "lang" / "bpe.model")
 
 
 def transcribe_synthesis(model_dir: str | Path, ref_data: str | Path, syn_dir: str | Path,
@@ -75,7 +105,7 @@ def transcribe_synthesis(model_dir: str | Path, ref_data: str | Path, syn_dir: s
         raise SpeechkitError(syn_dir, f"holds no <utt>.wav for any utterance of {ref_data}")
     texts = {}
     for name, batch in (("syn", synthesized), ("ref", utts)):
-        texts[name], _ = transcribe(model_dir, batch, device)
+        texts[name] = transcribe(model_dir, batch, device)
         write_table(syn_dir / f"asr_{name}" / "text", texts[name])
     return texts["syn"], texts["ref"]
 

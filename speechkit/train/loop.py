@@ -176,7 +176,9 @@ def train(task: Task, model: nn.Module, cfg: LoopConfig, exp_dir: Path, device: 
     """
     ckpt_dir = exp_dir / "ckpt"
     model.to(device)
-    console.print(f"training on {device}" + (f" with {torch.get_num_threads()} CPU threads" if device.type == "cpu" else ""))
+    if device.type == "cpu":
+        n = torch.get_num_threads()
+        console.print(f"training on cpu with {n} CPU thread{'s' if n > 1 else ''}")
     groups = task.param_groups(model) if hasattr(task, "param_groups") else {"model": list(model.parameters())}
     optimizers = Optimizers(groups, cfg, cfg.epochs * task.num_batches(1), device)
     step_fn: Step = getattr(task, "step", None) or functools.partial(_loss_step, task)

@@ -44,6 +44,29 @@ def test_tiny_asr_trains_and_decodes(recipe: Path, cli) -> None:
     hyp = read_table(exp / "decode_test" / "text", allow_empty=True)
     assert set(hyp) == set(read_table(recipe / "data" / "test" / "text"))
 
-    res = cli("decode", "--model", str(exp), "--data", str(recipe / "data" / "test"), "--lm", "x.arpa")
-    assert res.returncode == 1
-    assert res.stderr.strip().splitlines() == [f"error: {exp}: --lm needs an SLU model; ASR models decode greedily"]
+
+
+def test_asr_model_decodes_with_a_tuned_lm(recipe: Path, cli) -> None:
+    """Character units spell words for the LM: tune alpha/beta on dev, then decode test with the winner."""
+    assert cli("train", "--recipe", str(recipe), "--config", "conf/asr.yaml", *TINY).returncode == 0
+    exp, data = recipe / "exp" / "asr", recipe / "data"
+    sentences = recipe / "lm.txt"
+    sentences.write_text("".join(f"{text}\n" for text in read_table(data / "train" / "text").values()))
+    assert cli("lm", "train", "--text", sentences, "--order", "2", "--out", recipe / "lm.arpa", "--builtin").returncode == 0
+    res = cli("decode", "--model", exp, "--data", data / "dev", "--lm", recipe / "lm.arpa", "--tune",
+              "--alphas", "0,0.5", "--betas", "0,1")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    tune = json.loads((exp / "decode_dev_tune" / "tune.json").read_text())
+    assert [(p["alpha"], p["beta"]) for p in tune["grid"]] == [(0, 0), (0, 1), (0.5, 0), (0.5, 1)]
+    assert tune["best"]["wer"] == min(p["wer"] for p in tune["grid"])
+    assert cli("decode", "--model", exp, "--data", data / "dev").returncode == 0
+    greedy = cli("score", "asr", "--ref", data / "dev" / "text", "--hyp", exp / "decode_dev" / "text",
+                 "--out", recipe / "greedy_score")  # fmt: skip
+    assert greedy.returncode == 0, greedy.stderr
+    assert tune["greedy_wer"] == pytest.approx(json.loads((recipe / "greedy_score" / "scores.json").read_text())["wer"])
+    res = cli("decode", "--model", exp, "--data", data / "test", "--lm", recipe / "lm.arpa", "--alpha-beta-from",
+              exp / "decode_dev_tune" / "tune.json", "--nbest", "2")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert f"alpha={tune['best']['alpha']:g} beta={tune['best']['beta']:g}" in res.stdout
+    assert set(read_table(exp / "decode_test_lm" / "text", allow_empty=True)) == set(read_table(data / "test" / "text"))
+    assert (exp / "decode_test_lm" / "nbest").is_file()
