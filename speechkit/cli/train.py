@@ -33,8 +33,8 @@ def train(
     recipe: Path = typer.Option(..., "--recipe", help="Recipe directory; config paths are relative to it."),
     config: Path = typer.Option(None, "--config", help="Config file (default: RECIPE/conf/train.yaml)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda (bf16/fp16 autocast on GPU)."),
-    threads: int = typer.Option(1, "--threads", min=1, help="CPU threads of torch. One trains the recipes' models as "
-                                "fast as two on a 2-core box and is several times faster when other jobs share it."),
+    threads: int = typer.Option(1, "--threads", min=1, help="CPU threads of torch. On an idle 2-core box two trained "
+                                "the FSC model 15-20 % faster than one; with other jobs on it, several times slower."),
     overrides: list[str] = typer.Argument(None, metavar="[KEY=VALUE]...", help="Config overrides."),
 ) -> None:
     """Train the model of a recipe's config; an interrupted run resumes from its last epoch checkpoint.
