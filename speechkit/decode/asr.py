@@ -32,9 +32,9 @@ def run_asr(model_dir: str | Path, utts: Sequence[Utterance], device: str = "cpu
     """Run the ASR model of ``model_dir`` once over ``utts`` (their ``wav`` paths; the text is ignored)."""
     model_dir = Path(model_dir)
     cfg, model = load_model(model_dir, device)
-    tokenizer = BpeTokenizer(model_dir / "lang" / "bpe.model")
+    tokenizer = _tokenizer(model_dir)
     if len(tokenizer) != cfg.n_tokens:
-        raise SpeechkitError(model_dir / "lang" / "bpe.model", f"has {len(tokenizer)} tokens (blank included) but "
+        raise SpeechkitError(tokenizer.path, f"has {len(tokenizer)} tokens (blank included) but "
                              f"the model outputs {cfg.n_tokens}")  # fmt: skip
     seconds = [_seconds(u.wav) for u in utts]
     dataset = AudioDataset(utts, lambda u: {}, cfg.mel.sample_rate)
