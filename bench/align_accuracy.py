@@ -17,7 +17,7 @@ Definitions (the same for the phones tier and the words tier):
 * A boundary's error is ``|t_ref - t_hyp|``; the tables give the mean, the median and the share within 10, 20
   and 25 ms, over all compared boundaries of all matching utterances.
 * ``--skip-interpolated`` (for the mini corpora's eSpeak references only) also skips the boundaries that
-  :mod:`speechkit.mini.arpabet` interpolates rather than measures: the middle of an eSpeak unit split evenly
+  :mod:`speechkit.lang.arpabet` interpolates rather than measures: the middle of an eSpeak unit split evenly
   into two ARPAbet phones (``AA R`` from one r-coloured vowel, ``AH L`` from a syllabic l...).
 """
 
@@ -29,7 +29,7 @@ import statistics
 from pathlib import Path
 
 from speechkit.data.textgrid import SILENCE_LABELS, Segment, read_alignment
-from speechkit.mini.arpabet import SPLIT
+from speechkit.lang.arpabet import SPLIT
 
 SPLIT_PAIRS = {tuple(p.rstrip("012") for p in pair) for pair in SPLIT.values()}
 

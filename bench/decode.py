@@ -45,7 +45,7 @@ from rich.table import Table
 from speechkit.data.table import read_table, scan_table
 from speechkit.decode.beam_search import CtcBeamSearch, DecoderSpec, SearchOptions
 from speechkit.decode.lm_scorer import LmScorer
-from speechkit.decode.slu import run_slu
+from speechkit.decode.recognize import run_data_dir
 from speechkit.lang.units import LangUnits
 from speechkit.score.asr import align_sentence, asr_scores
 
@@ -116,7 +116,8 @@ def wer(utts: list[str], refs: dict[str, str], hyps: list[str]) -> float:
 def regime(model: Path, refs: dict[str, str], args: argparse.Namespace, tmp: Path) -> dict:
     """One model's emissions decoded by every decoder: WER, times and time ratios to speechkit's, per decoder."""
     torch.set_num_threads(2)
-    units, outs = run_slu(model, args.data, keep_log_probs=True)
+    units = LangUnits.load(model / "lang")
+    _, outs = run_data_dir(model, args.data, keep_log_probs=True)
     torch.set_num_threads(1)
     n = args.max_utts or len(outs.utts)
     utts, log_probs = outs.utts[:n], outs.log_probs[:n]

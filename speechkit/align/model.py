@@ -28,7 +28,7 @@ from speechkit.config import config_from_dict, save_config
 from speechkit.errors import SpeechkitError
 from speechkit.features.cmvn import GlobalCMVN, frame_mask
 from speechkit.features.mel import LogMel
-from speechkit.train import checkpoint
+from speechkit.utils import checkpoint
 from speechkit.utils.atomic import write_text_atomic
 
 

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from speechkit.cli.train import device_of
+from speechkit.cli.common import device_of
 from speechkit.errors import SpeechkitError
 
 
@@ -56,39 +56,34 @@ def decode(
       speechkit decode --model exp/slu --data data/test --lm data/lm/3gram.arpa \\
         --alpha-beta-from exp/slu/decode_valid_tune/tune.json --beam 16 --nj 2
     """
-    from speechkit.decode.beam_search import SearchOptions
+    from speechkit.decode.beam_search import CtcBeamSearch, DecoderSpec, SearchOptions
 
     if lm is None and (tune or alpha_beta_from is not None):
         raise SpeechkitError(None, "--tune and --alpha-beta-from need --lm")
     if tune and alpha_beta_from is not None:
         raise SpeechkitError(None, "--tune searches alpha and beta; do not also give --alpha-beta-from")
     if alpha_beta_from is not None:
-        from speechkit.decode.fusion import read_tuned
+        from speechkit.decode.recognize import read_tuned
 
         alpha, beta = read_tuned(alpha_beta_from)
     # settings fail before the model and torch load
     options = SearchOptions(beam, beam_prune, token_min_logp, alpha, beta, unk_score_offset, nbest) if lm else None
 
-    from speechkit.decode.asr import decode_asr, tune_asr
-    from speechkit.decode.fusion import LmFusion
-    from speechkit.decode.slu import decode_slu, tune_slu
-    from speechkit.models.builder import load_model_config
+    from speechkit.decode.recognize import decode_data_dir, model_units, tune_data_dir
 
-    kind, _ = load_model_config(model)  # fails early, with one line, on a missing or foreign model dir
-    decoders = {"slu": (decode_slu, tune_slu), "asr": (decode_asr, tune_asr)}
-    if kind not in decoders:
-        raise SpeechkitError(model, f"is a {kind} model; decode takes {' or '.join(decoders)} models")
-    decode_fn, tune_fn = decoders[kind]
+    symbols, words = model_units(model)  # fails early, with one line, on a missing or foreign model dir
+    search = None
+    if options is not None:  # the LM loads here and must know some of the model's words
+        search = CtcBeamSearch(DecoderSpec(tuple(symbols), "piece", str(lm), tuple(dict.fromkeys(words))), options)
     suffix = "" if lm is None else "_tune" if tune else "_lm"
     out = out or model / f"decode_{data.name}{suffix}"
-    dev = str(device_of(device))
-    fusion = None if options is None else LmFusion(lm, options, max(1, nj))
+    dev, nj = str(device_of(device)), max(1, nj)
     if tune:
         grid_a, grid_b = _floats(alphas, "--alphas"), _floats(betas, "--betas")
-        _print_grid(tune_fn(model, data, out, fusion, grid_a, grid_b, dev), data, grid_a, grid_b, out)
+        _print_grid(tune_data_dir(model, data, out, search, grid_a, grid_b, dev, nj), data, grid_a, grid_b, out)
         return
-    stats = decode_fn(model, data, out, dev, fusion=fusion)
-    how = "greedy" if fusion is None else f"beam {beam}, LM alpha={alpha:g} beta={beta:g}"
+    stats = decode_data_dir(model, data, out, dev, search, nj)
+    how = "greedy" if search is None else f"beam {beam}, LM alpha={alpha:g} beta={beta:g}"
     typer.echo(f"decoded {stats['n_utts']} utterances ({stats['audio_s'] / 60:.1f} min, {how}) into {out}, "
                f"RTF {stats['rtf']:.4f}")  # fmt: skip
 

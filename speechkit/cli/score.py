@@ -100,8 +100,8 @@ def tts(
 
     transcripts = (None, None)
     if asr_model is not None:
-        from speechkit.cli.train import device_of
-        from speechkit.decode.asr import transcribe_synthesis
+        from speechkit.cli.common import device_of
+        from speechkit.decode.recognize import transcribe_synthesis
 
         transcripts = transcribe_synthesis(asr_model, ref_data, syn, str(device_of(device)))
     scores = score_tts(ref_data, syn, *transcripts)

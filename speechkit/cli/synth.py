@@ -41,7 +41,7 @@ def synth(
     """
     import torch
 
-    from speechkit.cli.train import device_of
+    from speechkit.cli.common import device_of
     from speechkit.models.variance import Controls
     from speechkit.tts.synth import Synthesizer, synthesize_data_dir, synthesize_text
 

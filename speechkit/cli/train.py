@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import os
-import sys
 from pathlib import Path
 
 import typer
 import yaml
 
+from speechkit.cli.common import device_of
 from speechkit.errors import SpeechkitError
-
-# task name in conf/*.yaml -> (module, config class, train function)
-TASKS = {
-    "slu": ("speechkit.train.slu", "SLUConfig", "train_slu"),
-    "asr": ("speechkit.train.asr", "ASRConfig", "train_asr"),
-    "hifigan": ("speechkit.train.vocoder", "VocoderConfig", "train_hifigan"),
-    "fastspeech2": ("speechkit.train.tts", "TTSConfig", "train_fastspeech2"),
-}
-
-
-def device_of(name: str) -> "torch.device":  # noqa: F821 - torch imported lazily for a fast --help
-    import torch
-
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise SpeechkitError(None, f"--device {name}: no CUDA device is available")
-    return torch.device(name)
 
 
 def train(
@@ -45,7 +28,11 @@ def train(
 
       speechkit train --recipe egs/fsc/slu1 train.epochs=2 exp_dir=exp/quick --device cuda
     """
+    import torch
+
     from speechkit.config import load_config
+    from speechkit.train.loop import fit
+    from speechkit.train.tasks import TASKS
 
     if not recipe.is_dir():
         raise SpeechkitError(recipe, "recipe directory not found")
@@ -56,10 +43,8 @@ def train(
     task = raw.get("task") if isinstance(raw, dict) else None
     if task not in TASKS:
         raise SpeechkitError(config, f"'task' must be one of {', '.join(TASKS)}, found {task!r}")
-    module, cls_name, fn_name = TASKS[task]
-    mod = importlib.import_module(module)
-    sys.modules["torch"].set_num_threads(threads)  # the task module has imported torch
+    torch.set_num_threads(threads)
     os.chdir(recipe)
-    cfg = load_config(getattr(mod, cls_name), config, overrides or [])
-    summary = getattr(mod, fn_name)(cfg, device_of(device))
+    cfg = load_config(TASKS[task].config, config, overrides or [])
+    summary = fit(TASKS[task], cfg, device_of(device))
     typer.echo(yaml.safe_dump(summary, sort_keys=False).rstrip())

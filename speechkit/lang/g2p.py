@@ -1,15 +1,15 @@
 """Grapheme-to-phoneme fallback: eSpeak NG's en-us reading of a word, written in CMUdict's ARPAbet.
 
 CMUdict has 126k words; the names and coinages it lacks get eSpeak's letter-to-sound rules, mapped with the same
-table that labels the mini corpora (:mod:`speechkit.mini.arpabet`), so a guessed pronunciation is what the mini
+table that labels the mini corpora (:mod:`speechkit.lang.arpabet`), so a guessed pronunciation is what the mini
 corpora's voices actually say.
 """
 
 from __future__ import annotations
 
 from speechkit.errors import SpeechkitError
-from speechkit.mini.arpabet import is_silence, to_arpabet
-from speechkit.mini.espeak import Voice, engine
+from speechkit.lang.arpabet import is_silence, to_arpabet
+from speechkit.lang.espeak import Voice, engine
 
 VOICE = Voice("en-us")
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from speechkit.data.audio import resample, write_audio
 from speechkit.errors import SpeechkitError
-from speechkit.mini.espeak import Voice, engine
+from speechkit.lang.espeak import Voice, engine
 from speechkit.utils.atomic import atomic_dir, write_text_atomic
 from speechkit.utils.parallel import parallel_map
 

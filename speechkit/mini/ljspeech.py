@@ -4,7 +4,7 @@ Layout written (the real LJSpeech layout plus a TextGrid folder, as MFA would pr
 
     OUT/metadata.csv            id|text|normalized text
     OUT/wavs/<id>.wav           22050 Hz mono 16-bit
-    OUT/textgrids/<id>.TextGrid words + phones tiers, phones in ARPAbet (see speechkit.mini.arpabet)
+    OUT/textgrids/<id>.TextGrid words + phones tiers, phones in ARPAbet (see speechkit.lang.arpabet)
 
 The phone boundaries are the output samples at which eSpeak started each phoneme, so they are exact.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 from speechkit.data.audio import write_audio
 from speechkit.data.text import word_spans
 from speechkit.data.textgrid import write_textgrid
-from speechkit.mini.espeak import Voice, engine
+from speechkit.lang.espeak import Voice, engine
 from speechkit.mini.timing import event_words, segments
 from speechkit.utils.atomic import atomic_dir, write_text_atomic
 from speechkit.utils.parallel import parallel_map

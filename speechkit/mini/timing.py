@@ -1,6 +1,6 @@
 """Turn eSpeak's phoneme events into MFA-style word and phone segments (ARPAbet phones, exact samples).
 
-Phones: each event lasts until the next one starts; :mod:`speechkit.mini.arpabet` maps names, splits r-coloured
+Phones: each event lasts until the next one starts; :mod:`speechkit.lang.arpabet` maps names, splits r-coloured
 vowels and syllabic consonants evenly, and merges linking glides into the phone before them.
 
 Words: eSpeak reports a word event before each word's phonemes, except where it speaks several words as one
@@ -15,8 +15,8 @@ import bisect
 import re
 
 from speechkit.data.textgrid import Segment
-from speechkit.mini.arpabet import is_silence, to_arpabet
-from speechkit.mini.espeak import ESpeak, Synthesis, Voice
+from speechkit.lang.arpabet import is_silence, to_arpabet
+from speechkit.lang.espeak import ESpeak, Synthesis, Voice
 
 SILENCE = -1
 

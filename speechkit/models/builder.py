@@ -59,7 +59,7 @@ def load_model_config(model_dir: Path) -> tuple[str, Any]:
 
 def load_model(model_dir: str | Path, device: str | torch.device = "cpu") -> tuple[Any, nn.Module]:
     """Config and model (eval mode, on ``device``) from a model dir; mismatched weights are a user error."""
-    from speechkit.train.checkpoint import load
+    from speechkit.utils.checkpoint import load
 
     model_dir = Path(model_dir)
     kind, cfg = load_model_config(model_dir)

@@ -102,3 +102,16 @@ class ASRModel(ConformerCTC):
         top = self.cfg.encoder.num_layers
         layers, xlens = self.encode(feats, lengths, {top})
         return {"log_probs": self.head(layers[top]).log_softmax(-1), "lengths": xlens}
+
+
+def ctc_greedy(log_probs: torch.Tensor, lengths: torch.Tensor, blank: int = 0) -> list[list[int]]:
+    """Best-path labels: per-frame argmax, repeats merged, blanks removed.
+
+    ``log_probs`` (B, T, V), ``lengths`` (B,) -> one list of token ids per utterance.
+    """
+    best = log_probs.argmax(-1).cpu()
+    out = []
+    for seq, n in zip(best, lengths.tolist()):
+        seq = torch.unique_consecutive(seq[:n])
+        out.append(seq[seq != blank].tolist())
+    return out

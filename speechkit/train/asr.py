@@ -14,17 +14,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-import torch.nn.functional as F
 
-from speechkit.config import save_config
 from speechkit.data.datadir import Utterance, load_data_dir
-from speechkit.decode.ctc import ctc_greedy
 from speechkit.lang.tokens import BpeTokenizer, train_bpe
-from speechkit.models.builder import build_model, save_model_config
 from speechkit.models.ctc import ASRModel, ASRModelConfig
-from speechkit.score.asr import align_sentence, asr_scores
-from speechkit.train.audio_data import AudioDataConfig, AudioTask
-from speechkit.train.loop import LoopConfig, console, train
+from speechkit.score.asr import asr_scores
+from speechkit.train.audio_data import AudioDataConfig, AudioTask, ctc_loss
+from speechkit.train.loop import LoopConfig, millions
 
 TOKEN_MODEL = "lang/bpe"
 """Where the token model goes in the experiment dir (``.model`` and ``.vocab`` appended), as in an SLU model dir."""
@@ -49,13 +45,24 @@ class ASRConfig:
 
 
 class ASRTask(AudioTask):
-    """CTC loss and validation WER/CER for :func:`speechkit.train.loop.train`; the data is :class:`AudioTask`'s."""
+    """CTC loss and validation WER/CER; the data is :class:`AudioTask`'s. Trains the token model into the experiment
+    dir first and sizes the output layer by it."""
 
-    def __init__(self, cfg: ASRConfig, tokenizer: BpeTokenizer) -> None:
-        self.cfg, self.tokenizer = cfg, tokenizer
-        dc = cfg.data
-        super().__init__(dc, load_data_dir(dc.train), load_data_dir(dc.valid), cfg.model.mel.sample_rate,
-                         cfg.train.seed)  # fmt: skip
+    name = "asr"
+    config = ASRConfig
+
+    def __init__(self, cfg: ASRConfig, exp: Path) -> None:
+        self.cfg, dc = cfg, cfg.data
+        train_utts = load_data_dir(dc.train)
+        (exp / "lang").mkdir(parents=True, exist_ok=True)
+        train_bpe([u.text for u in train_utts], exp / TOKEN_MODEL, cfg.tokens.size, cfg.tokens.type)
+        self.tokenizer = BpeTokenizer(exp / f"{TOKEN_MODEL}.model")
+        cfg.model.n_tokens = len(self.tokenizer)
+        super().__init__(dc, train_utts, load_data_dir(dc.valid), cfg.model.mel.sample_rate, cfg.train.seed)
+
+    def describe(self, model: ASRModel) -> str:
+        return (f"ASR model: {millions(model)} M parameters, {self.cfg.model.n_tokens} {self.cfg.tokens.type} tokens, "
+                f"{len(self.train_utts)} training utterances")  # fmt: skip
 
     def targets(self, utt: Utterance) -> dict[str, list[int]]:
         return {"tokens": self.tokenizer.encode(utt.text)}
@@ -65,37 +72,12 @@ class ASRTask(AudioTask):
 
     def loss(self, model: ASRModel, b: dict[str, Any], epoch: int) -> tuple[torch.Tensor, dict[str, float], int]:
         out = model(b["feats"], b["feat_lengths"])
-        loss = F.ctc_loss(out["log_probs"].float().transpose(0, 1), b["tokens"], out["lengths"], b["tokens_lengths"],
-                          zero_infinity=True)  # fmt: skip
-        return loss, {}, len(b["utt"])
+        return ctc_loss(out["log_probs"], out["lengths"], b["tokens"], b["tokens_lengths"]), {}, len(b["utt"])
 
     def validate(self, model: ASRModel, epoch: int, device: torch.device) -> dict[str, float]:
         """Greedy-CTC WER and CER (%) on the validation set; the score is -CER (steadier than WER on few words)."""
         results = []
         for idx, _, out in self.validation_outputs(model, device):
-            for hyp, i in zip(ctc_greedy(out["log_probs"], out["lengths"]), idx):
-                u = self.valid_utts[i]
-                results.append(align_sentence(u.utt, u.text, self.tokenizer.decode(hyp)))
+            results += self.greedy_results(idx, out["log_probs"], out["lengths"], self.tokenizer.decode)
         scores = asr_scores(results)
         return {"wer": float(scores["wer"]), "cer": float(scores["cer"]), "score": -float(scores["cer"])}
-
-
-def train_asr(cfg: ASRConfig, device: torch.device) -> dict[str, Any]:
-    """Train the ASR model into ``cfg.exp_dir`` (resuming if it holds checkpoints); return the loop's summary."""
-    exp = Path(cfg.exp_dir)
-    (exp / "lang").mkdir(parents=True, exist_ok=True)
-    texts = [u.text for u in load_data_dir(cfg.data.train)]
-    train_bpe(texts, exp / TOKEN_MODEL, cfg.tokens.size, cfg.tokens.type)
-    tokenizer = BpeTokenizer(exp / f"{TOKEN_MODEL}.model")
-    cfg.model.n_tokens = len(tokenizer)
-    task = ASRTask(cfg, tokenizer)
-    torch.manual_seed(cfg.train.seed)
-    model = build_model("asr", cfg.model)
-    if not (exp / "ckpt").is_dir():
-        task.init_cmvn(model)
-    save_config(cfg, exp / "config.yaml")
-    save_model_config(exp, "asr", cfg.model)
-    n_params = sum(p.numel() for p in model.parameters()) / 1e6
-    console.print(f"ASR model: {n_params:.2f} M parameters, {cfg.model.n_tokens} {cfg.tokens.type} tokens, "
-                  f"{len(task.train_utts)} training utterances")  # fmt: skip
-    return train(task, model, cfg.train, exp, device)

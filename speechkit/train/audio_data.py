@@ -1,24 +1,28 @@
-"""The data side of the tasks whose models read waveforms (ASR and SLU): ``data:`` keys, sets, batches, CMVN.
+"""What the tasks whose models read waveforms (ASR and SLU) share: ``data:`` keys, sets, batches, CMVN, CTC.
 
 Both tasks train a :class:`~speechkit.models.ctc.ConformerCTC` on a Kaldi data dir of recordings: speed-perturbed
-training audio in batches of bounded total duration, unperturbed validation audio in fixed batches, and CMVN
-statistics from the unperturbed training audio. Only the targets differ, so :class:`AudioTask` does the rest once
-and a task subclasses it with its :meth:`~AudioTask.targets`, loss and validation.
+training audio in batches of bounded total duration, unperturbed validation audio in fixed batches, CMVN
+statistics from the unperturbed training audio, a CTC loss and greedy-CTC error rates on the validation set. Only
+the targets and heads differ, so :class:`AudioTask` does the rest once and a task subclasses it with its
+:meth:`~AudioTask.targets`, loss and validation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+import torch.nn.functional as F
+from torch import Tensor
 from torch.utils.data import DataLoader
 
 from speechkit.data.batching import DurationBatchSampler, read_durations
 from speechkit.data.datadir import Utterance
 from speechkit.data.dataset import AudioDataset, Targets, collate
-from speechkit.models.ctc import ConformerCTC
+from speechkit.models.ctc import ConformerCTC, ctc_greedy
+from speechkit.score.asr import UttResult, align_sentence
 
 
 @dataclass
@@ -73,8 +77,15 @@ class AudioTask:
             b = self.features(model, collate([self.valid_set[i] for i in idx]), device)
             yield idx, b, model(b["feats"], b["feat_lengths"])
 
-    def init_cmvn(self, model: ConformerCTC, max_utts: int = 1000, batch_size: int = 64) -> None:
-        """Set the model's CMVN statistics from (up to ``max_utts``) unperturbed training utterances."""
+    def greedy_results(self, idx: list[int], log_probs: Tensor, lengths: Tensor,
+                       to_text: Callable[[list[int]], str]) -> list[UttResult]:  # fmt: skip
+        """The greedy-CTC transcripts of validation items ``idx`` (``log_probs`` (B, T, V) of one batch, ids to
+        text by ``to_text``) aligned against their references."""
+        hyps = ctc_greedy(log_probs, lengths)
+        return [align_sentence(self.valid_utts[i].utt, self.valid_utts[i].text, to_text(h)) for i, h in zip(idx, hyps)]
+
+    def init_model(self, model: ConformerCTC, max_utts: int = 1000, batch_size: int = 64) -> None:
+        """A fresh model's CMVN statistics, from (up to ``max_utts``) unperturbed training utterances."""
         plain = AudioDataset(self.train_utts[:max_utts], lambda u: {}, self.sample_rate)
 
         def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -83,6 +94,12 @@ class AudioTask:
                 yield b["wav"], b["wav_lengths"]
 
         model.init_cmvn(batches())
+
+
+def ctc_loss(log_probs: Tensor, lengths: Tensor, targets: Tensor, target_lengths: Tensor) -> Tensor:
+    """Mean CTC loss of ``log_probs`` (B, T, V) in fp32; an impossible alignment (targets longer than the
+    frames) counts zero instead of infinity."""
+    return F.ctc_loss(log_probs.float().transpose(0, 1), targets, lengths, target_lengths, zero_infinity=True)
 
 
 def _durations(data_dir: str, utts: Sequence[Utterance]) -> list[float]:

@@ -1,5 +1,10 @@
 """The training loop every task shares: epochs, checkpoints, resume, keep-best averaging, early stopping.
 
+:func:`fit` is what ``speechkit train`` runs for every task: the task reads its data and fills in what the data
+decides in the model config, the model is built (and, when no checkpoint exists, initialized from the data), the
+resolved config and ``model.yaml`` are written, and :func:`train` runs. Tasks differ only in their
+:class:`TrainTask` methods.
+
 Reproducibility: the global RNG is re-seeded from ``seed + epoch`` at each epoch start and batches come from
 an epoch-seeded sampler, so a run resumed from the checkpoint of epoch N trains epoch N+1 exactly as an
 uninterrupted run would.
@@ -25,8 +30,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from torch import nn
 
-from speechkit.train import checkpoint
+from speechkit.config import save_config
+from speechkit.models.builder import build_model, save_model_config
 from speechkit.train.log import TrainLog
+from speechkit.utils import checkpoint
 
 console = Console(stderr=True)
 
@@ -66,6 +73,44 @@ class Task(Protocol):
     # Optional, for several optimizers (then ``loss`` is not called):
     #   param_groups(model) -> dict[str, list[nn.Parameter]]: one AdamW and LR schedule per named group
     #   step(model, inputs, epoch, optimizers: Optimizers) -> (metrics including "loss", n_utts)
+
+
+class TrainTask(Task, Protocol):
+    """A task ``speechkit train`` can run: ``name`` is the config's ``task:`` and the model's kind, ``config`` the
+    recipe config dataclass (with ``exp_dir``, ``model`` and ``train`` fields). The constructor reads the data,
+    fills in the fields of ``cfg.model`` that the data decides (token inventories, intent slots) and writes the
+    files of the model dir other than the weights and configs (``lang/``)."""
+
+    name: str
+    config: type
+
+    def __init__(self, cfg: Any, exp_dir: Path) -> None: ...
+
+    def init_model(self, model: nn.Module) -> None:
+        """Set a freshly built model's data statistics (CMVN, mel/pitch/energy normalization)."""
+
+    def describe(self, model: nn.Module) -> str:
+        """One line for the log: model size and data."""
+
+
+def millions(module: nn.Module) -> str:
+    """Parameter count in millions, two decimals."""
+    return f"{sum(p.numel() for p in module.parameters()) / 1e6:.2f}"
+
+
+def fit(task_type: type[TrainTask], cfg: Any, device: torch.device) -> dict[str, Any]:
+    """Train ``task_type``'s model as ``cfg`` describes into ``cfg.exp_dir``, a complete model dir; resume from its
+    last epoch checkpoint if there is one. Returns :func:`train`'s summary."""
+    exp = Path(cfg.exp_dir)
+    task = task_type(cfg, exp)
+    torch.manual_seed(cfg.train.seed)
+    model = build_model(task_type.name, cfg.model)
+    if not checkpoint.epochs_on_disk(exp / "ckpt"):
+        task.init_model(model)
+    save_config(cfg, exp / "config.yaml")
+    save_model_config(exp, task_type.name, cfg.model)
+    console.print(task.describe(model))
+    return train(task, model, cfg.train, exp, device)
 
 
 def _autocast(device: torch.device, precision: str) -> tuple[contextlib.AbstractContextManager, bool]:

@@ -2,7 +2,7 @@
 
 Epochs ``1..pretrain_epochs`` train the CTC losses only; later epochs add the intent loss and, with
 ``freeze_encoder``, train only the intent head. The experiment dir is a complete model dir: ``config.yaml``,
-``model.pt``, ``lang/`` (tokens, lexicon, BPE model) and ``slots.json`` (intent values).
+``model.yaml`` (architecture and intent slot values), ``model.pt`` and ``lang/`` (tokens, lexicon, BPE model).
 """
 
 from __future__ import annotations
@@ -14,15 +14,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from speechkit.config import save_config
 from speechkit.data.datadir import Utterance, load_data_dir
-from speechkit.decode.ctc import ctc_greedy
 from speechkit.lang.units import LangUnits
-from speechkit.models.builder import build_model, save_model_config
 from speechkit.models.slu import SLUModel, SLUModelConfig
-from speechkit.score.edit_distance import align
-from speechkit.train.audio_data import AudioDataConfig, AudioTask
-from speechkit.train.loop import LoopConfig, console, train
+from speechkit.train.audio_data import AudioDataConfig, AudioTask, ctc_loss
+from speechkit.train.loop import LoopConfig, millions
 
 SLOTS = ("action", "object", "location")
 UNSEEN = -100
@@ -65,13 +61,27 @@ def intent_slots(utts: list[Utterance]) -> dict[str, list[str]]:
 
 
 class SLUTask(AudioTask):
-    """Losses and validation metrics for :func:`speechkit.train.loop.train`; the data is :class:`AudioTask`'s."""
+    """Losses and validation metrics of the SLU model; the data is :class:`AudioTask`'s. Fills in the model's
+    token counts from the lang dir and its intent slots from the training data, and copies the lang dir into the
+    experiment dir."""
 
-    def __init__(self, cfg: SLUConfig, units: LangUnits) -> None:
-        self.cfg, self.units, self.slots = cfg, units, cfg.model.slots
-        dc, extra = cfg.data, ["utt2intent"]
-        super().__init__(dc, load_data_dir(dc.train, extra=extra), load_data_dir(dc.valid, extra=extra),
-                         cfg.model.mel.sample_rate, cfg.train.seed)  # fmt: skip
+    name = "slu"
+    config = SLUConfig
+
+    def __init__(self, cfg: SLUConfig, exp: Path) -> None:
+        self.cfg, dc, extra = cfg, cfg.data, ["utt2intent"]
+        self.units = LangUnits.load(Path(dc.lang))
+        train_utts = load_data_dir(dc.train, extra=extra)
+        if not cfg.model.slots:
+            cfg.model.slots = intent_slots(train_utts)
+        cfg.model.n_phones, cfg.model.n_bpe = self.units.n_phones, self.units.n_bpe
+        self.slots = cfg.model.slots
+        super().__init__(dc, train_utts, load_data_dir(dc.valid, extra=extra), cfg.model.mel.sample_rate,
+                         cfg.train.seed)  # fmt: skip
+        self.units.copy_to(exp / "lang")
+
+    def describe(self, model: SLUModel) -> str:
+        return f"SLU model: {millions(model)} M parameters, {len(self.train_utts)} training utterances"
 
     def targets(self, utt: Utterance) -> dict[str, Any]:
         out: dict[str, Any] = {"phones": self.units.phone_ids(utt.text), "bpe": self.units.bpe_ids(utt.text)}
@@ -91,8 +101,8 @@ class SLUTask(AudioTask):
         tc = self.cfg.train
         out = model(b["feats"], b["feat_lengths"])
         losses = {
-            "ctc_phone": _ctc(out["phone"], out["lengths"], b["phones"], b["phones_lengths"]),
-            "ctc_bpe": _ctc(out["bpe"], out["lengths"], b["bpe"], b["bpe_lengths"]),
+            "ctc_phone": ctc_loss(out["phone"], out["lengths"], b["phones"], b["phones_lengths"]),
+            "ctc_bpe": ctc_loss(out["bpe"], out["lengths"], b["bpe"], b["bpe_lengths"]),
             "intent": sum(F.cross_entropy(out[f"intent_{s}"].float(), b[s]) for s in SLOTS),
         }
         intent_w = tc.intent_weight if epoch > tc.pretrain_epochs else 0.0
@@ -102,42 +112,16 @@ class SLUTask(AudioTask):
         return total, metrics, len(b["utt"])
 
     def validate(self, model: SLUModel, epoch: int, device: torch.device) -> dict[str, float]:
-        correct = n = errors = words = 0
+        correct = n = 0
+        results = []
         for idx, b, out in self.validation_outputs(model, device):
             correct += _intent_correct(out, b).sum().item()
             n += len(idx)
-            for hyp, i in zip(ctc_greedy(out["bpe"], out["lengths"]), idx):
-                ref = self.valid_utts[i].text.split()
-                errors += align(ref, self.units.bpe_text(hyp).split()).counts.errors
-                words += len(ref)
-        acc, wer = 100.0 * correct / n, 100.0 * errors / max(1, words)
+            results += self.greedy_results(idx, out["bpe"], out["lengths"], self.units.bpe_text)
+        errors = sum(r.words.counts.errors for r in results)
+        acc, wer = 100.0 * correct / n, 100.0 * errors / max(1, sum(r.words.counts.ref_len for r in results))
         return {"intent_acc": acc, "wer": wer, "score": acc - 0.01 * wer}
-
-
-def _ctc(log_probs: torch.Tensor, lengths: torch.Tensor, targets: torch.Tensor, target_lengths: torch.Tensor):
-    return F.ctc_loss(log_probs.float().transpose(0, 1), targets, lengths, target_lengths, zero_infinity=True)
 
 
 def _intent_correct(out: dict[str, torch.Tensor], b: dict[str, Any]) -> torch.Tensor:
     return torch.stack([out[f"intent_{s}"].argmax(-1) == b[s] for s in SLOTS]).all(0)
-
-
-def train_slu(cfg: SLUConfig, device: torch.device) -> dict[str, Any]:
-    """Train the SLU model into ``cfg.exp_dir`` (resuming if it holds checkpoints); return the loop's summary."""
-    exp = Path(cfg.exp_dir)
-    units = LangUnits.load(Path(cfg.data.lang))
-    if not cfg.model.slots:
-        cfg.model.slots = intent_slots(load_data_dir(cfg.data.train, extra=["utt2intent"]))
-    cfg.model.n_phones, cfg.model.n_bpe = units.n_phones, units.n_bpe
-    task = SLUTask(cfg, units)
-    torch.manual_seed(cfg.train.seed)
-    model = build_model("slu", cfg.model)
-    if not (exp / "ckpt").is_dir():
-        task.init_cmvn(model)
-    (exp / "lang").mkdir(parents=True, exist_ok=True)
-    units.copy_to(exp / "lang")
-    save_config(cfg, exp / "config.yaml")
-    save_model_config(exp, "slu", cfg.model)
-    console.print(f"SLU model: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, "
-                  f"{len(task.train_utts)} training utterances")  # fmt: skip
-    return train(task, model, cfg.train, exp, device)

@@ -22,17 +22,14 @@ from torch import Tensor
 from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import DataLoader, Dataset
 
-from speechkit.config import save_config
 from speechkit.data.batching import DurationBatchSampler
 from speechkit.data.datadir import Utterance, load_data_dir
 from speechkit.errors import SpeechkitError
 from speechkit.lang.lexicon import phone_set
-from speechkit.models.builder import build_model, save_model_config
 from speechkit.models.conformer import padding_mask
 from speechkit.models.fastspeech2 import PAD, FastSpeech2, FastSpeech2Config
 from speechkit.models.variance import durations_from_log
-from speechkit.train import checkpoint
-from speechkit.train.loop import LoopConfig, console, train
+from speechkit.train.loop import LoopConfig, millions
 from speechkit.tts.features import ALIGNMENT_FILES, read_stats
 from speechkit.tts.frontend import SIL
 from speechkit.utils.atomic import atomic_path
@@ -133,12 +130,18 @@ def losses(model: FastSpeech2, out: dict[str, Tensor], b: dict[str, Any]) -> dic
 
 
 class TTSTask:
-    """Data, losses, validation and mel plots for :func:`speechkit.train.loop.train`."""
+    """Data, losses, validation and mel plots for :func:`speechkit.train.loop.train`. The token inventory and the
+    edge-silence flags of the model come from the training alignments."""
+
+    name = KIND
+    config = TTSConfig
 
     def __init__(self, cfg: TTSConfig, exp_dir: Path) -> None:
         self.cfg, self.plot_dir = cfg, exp_dir / "plots"
         dc, mc = cfg.data, cfg.model
         train_utts = load_data_dir(dc.train, extra=ALIGNMENT_FILES)
+        mc.tokens = token_inventory(train_utts)
+        mc.leading_sil, mc.trailing_sil = _edge_silence(train_utts)
         valid_utts = load_data_dir(dc.valid, extra=ALIGNMENT_FILES)
         self.stats = read_stats(dc.train_feats, mc.mel)
         read_stats(dc.valid_feats, mc.mel)
@@ -153,6 +156,17 @@ class TTSTask:
         self.valid_batches = list(DurationBatchSampler(self.valid_set.frames(), dc.max_frames, dc.max_utts, 0,
                                                        shuffle=False))  # fmt: skip
         self.batch_in_epoch = 0
+
+    def init_model(self, model: FastSpeech2) -> None:
+        """The training set's mel, pitch and energy statistics into a fresh model's normalization buffers."""
+        stats = self.stats
+        model.mel_norm.set_stats(torch.tensor(stats["mel"]["mean"]), torch.tensor(stats["mel"]["std"]))
+        for norm, key in ((model.variance.pitch_norm, "pitch"), (model.variance.energy_norm, "energy")):
+            norm.set_stats(torch.tensor([stats[key]["mean"]]), torch.tensor([stats[key]["std"]]))
+
+    def describe(self, model: FastSpeech2) -> str:
+        return (f"FastSpeech 2: {millions(model)} M parameters, {len(self.train_set)} training utterances, "
+                f"{len(self.sampler)} batches per epoch")  # fmt: skip
 
     def num_batches(self, epoch: int) -> int:
         return len(self.sampler)
@@ -221,28 +235,3 @@ def _edge_silence(utts: list[Utterance]) -> tuple[bool, bool]:
     """Whether most training utterances start / end with ``sil`` (the front end then adds it there)."""
     phones = [u.extra["phones"].split() for u in utts]
     return (2 * sum(p[0] == SIL for p in phones) > len(phones), 2 * sum(p[-1] == SIL for p in phones) > len(phones))
-
-
-def _init_stats(model: FastSpeech2, stats: dict[str, Any]) -> None:
-    """The training set's mel, pitch and energy statistics into the model's normalization buffers."""
-    model.mel_norm.set_stats(torch.tensor(stats["mel"]["mean"]), torch.tensor(stats["mel"]["std"]))
-    for norm, key in ((model.variance.pitch_norm, "pitch"), (model.variance.energy_norm, "energy")):
-        norm.set_stats(torch.tensor([stats[key]["mean"]]), torch.tensor([stats[key]["std"]]))
-
-
-def train_fastspeech2(cfg: TTSConfig, device: torch.device) -> dict[str, Any]:
-    """Train FastSpeech 2 into ``cfg.exp_dir`` (resuming if it holds checkpoints); return the loop's summary."""
-    exp = Path(cfg.exp_dir)
-    train_utts = load_data_dir(cfg.data.train, extra=ALIGNMENT_FILES)
-    cfg.model.tokens = token_inventory(train_utts)
-    cfg.model.leading_sil, cfg.model.trailing_sil = _edge_silence(train_utts)
-    task = TTSTask(cfg, exp)
-    torch.manual_seed(cfg.train.seed)
-    model = build_model(KIND, cfg.model)
-    if not checkpoint.epochs_on_disk(exp / "ckpt"):
-        _init_stats(model, task.stats)
-    save_config(cfg, exp / "config.yaml")
-    save_model_config(exp, KIND, cfg.model)
-    console.print(f"FastSpeech 2: {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters, "
-                  f"{len(task.train_set)} training utterances, {len(task.sampler)} batches per epoch")  # fmt: skip
-    return train(task, model, cfg.train, exp, device)

@@ -23,14 +23,12 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-from speechkit.config import save_config
 from speechkit.data.datadir import load_data_dir
 from speechkit.data.dataset import AudioDataset
 from speechkit.errors import SpeechkitError
 from speechkit.features.mel import MelConfig, log_mel
-from speechkit.models.builder import build_model, save_model_config
 from speechkit.models.hifigan import HiFiGAN, HiFiGANConfig
-from speechkit.train.loop import LoopConfig, Optimizers, console, train
+from speechkit.train.loop import LoopConfig, Optimizers, millions
 
 
 @dataclass
@@ -127,7 +125,10 @@ def feature_matching(real: list[list[Tensor]], fake: list[list[Tensor]]) -> Tens
 class VocoderTask:
     """Segments, the two-optimizer GAN step and the validation mel L1 for :func:`speechkit.train.loop.train`."""
 
-    def __init__(self, cfg: VocoderConfig) -> None:
+    name = "hifigan"
+    config = VocoderConfig
+
+    def __init__(self, cfg: VocoderConfig, exp_dir: Path) -> None:
         self.cfg = cfg
         dc, mel = cfg.data, cfg.model.mel
         self.train_utts = load_data_dir(dc.train)
@@ -136,6 +137,13 @@ class VocoderTask:
         audio = AudioDataset(self.train_utts, lambda u: {}, mel.sample_rate, cache=dc.cache_audio)
         self.segments = SegmentDataset(audio, dc.segment, mel, cfg.train.seed)
         self.valid_set = AudioDataset(load_data_dir(dc.valid)[: dc.valid_utts], lambda u: {}, mel.sample_rate)
+
+    def init_model(self, model: HiFiGAN) -> None:
+        """Nothing to set: the vocoder has no data statistics."""
+
+    def describe(self, model: HiFiGAN) -> str:
+        return (f"HiFi-GAN: generator {millions(model.generator)} M, discriminators {millions(model.discriminators)} M "
+                f"parameters, {len(self.train_utts)} training utterances")  # fmt: skip
 
     def num_batches(self, epoch: int) -> int:
         return len(self.segments) // self.cfg.data.batch_size
@@ -206,18 +214,3 @@ class VocoderTask:
             resynth = model.vocode(mel)
             errors.append(F.l1_loss(model.logmel(resynth, torch.tensor([resynth.shape[1]], device=device))[0], mel))
         return {"mel_l1": torch.stack(errors).mean().item(), "score": float(epoch)}
-
-
-def train_hifigan(cfg: VocoderConfig, device: torch.device) -> dict[str, Any]:
-    """Train the vocoder into ``cfg.exp_dir`` (resuming if it holds checkpoints); return the loop's summary."""
-    exp = Path(cfg.exp_dir)
-    task = VocoderTask(cfg)
-    torch.manual_seed(cfg.train.seed)
-    model = build_model("hifigan", cfg.model)
-    save_config(cfg, exp / "config.yaml")
-    save_model_config(exp, "hifigan", cfg.model)
-    n_gen = sum(p.numel() for p in model.generator.parameters()) / 1e6
-    n_disc = sum(p.numel() for p in model.discriminators.parameters()) / 1e6
-    console.print(f"HiFi-GAN: generator {n_gen:.2f} M, discriminators {n_disc:.2f} M parameters, "
-                  f"{len(task.train_utts)} training utterances")  # fmt: skip
-    return train(task, model, cfg.train, exp, device)

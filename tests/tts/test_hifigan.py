@@ -16,7 +16,8 @@ from speechkit.errors import SpeechkitError
 from speechkit.features.mel import log_mel
 from speechkit.models.builder import load_model
 from speechkit.models.hifigan import DiscriminatorConfig, GeneratorConfig, HiFiGAN, HiFiGANConfig
-from speechkit.train.vocoder import SegmentDataset, VocoderConfig, VocoderTask, train_hifigan
+from speechkit.train.loop import fit
+from speechkit.train.vocoder import SegmentDataset, VocoderConfig, VocoderTask
 
 TINY_GEN = GeneratorConfig(channels=32, resblock_kernels=[3], resblock_dilations=[[1, 3]])
 TINY_DISC = DiscriminatorConfig(periods=[2, 3], scales=2, width=0.05)
@@ -53,7 +54,7 @@ def test_upsampling_must_make_the_hop() -> None:
 
 def test_segment_mel_is_the_whole_utterances_mel(lj_data: Path, tmp_path: Path) -> None:
     cfg = tiny_config(lj_data, tmp_path / "exp")
-    task = VocoderTask(cfg)
+    task = VocoderTask(cfg, tmp_path / "exp")
     model = HiFiGAN(cfg.model)
     audio = AudioDataset(task.train_utts, lambda u: {}, cfg.model.mel.sample_rate)
     segments = SegmentDataset(audio, cfg.data.segment, cfg.model.mel, seed=0)
@@ -70,7 +71,7 @@ def test_segment_mel_is_the_whole_utterances_mel(lj_data: Path, tmp_path: Path) 
 
 def test_tiny_hifigan_trains_and_a_resumed_run_ends_identical(lj_data: Path, tmp_path: Path) -> None:
     cfg = tiny_config(lj_data, tmp_path / "a")
-    summary = train_hifigan(cfg, torch.device("cpu"))
+    summary = fit(VocoderTask, cfg, torch.device("cpu"))
     assert summary["steps"] == 10
     log = [json.loads(line) for line in (tmp_path / "a" / "train.jsonl").read_text().splitlines()]
     train_recs = [r for r in log if r["split"] == "train"]
@@ -81,10 +82,10 @@ def test_tiny_hifigan_trains_and_a_resumed_run_ends_identical(lj_data: Path, tmp
 
     # an interrupted run: epoch 1 finished, epoch 2 lost
     cfg_b = tiny_config(lj_data, tmp_path / "b")
-    train_hifigan(cfg_b, torch.device("cpu"))
+    fit(VocoderTask, cfg_b, torch.device("cpu"))
     (tmp_path / "b" / "ckpt" / "epoch2.pt").unlink()
     (tmp_path / "b" / "model.pt").unlink()
-    train_hifigan(tiny_config(lj_data, tmp_path / "b"), torch.device("cpu"))
+    fit(VocoderTask, tiny_config(lj_data, tmp_path / "b"), torch.device("cpu"))
     a = torch.load(tmp_path / "a" / "model.pt", weights_only=True)["model"]
     b = torch.load(tmp_path / "b" / "model.pt", weights_only=True)["model"]
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

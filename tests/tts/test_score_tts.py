@@ -23,7 +23,7 @@ from speechkit.models.builder import build_model, save_model_config
 from speechkit.models.ctc import ASRModelConfig, EncoderConfig
 from speechkit.score.mcd import dtw_path, mcd, mel_cepstrum
 from speechkit.score.tts import f0_rmse_cents, score_tts
-from speechkit.train import checkpoint
+from speechkit.utils import checkpoint
 
 SR = 22050
 runner = CliRunner()

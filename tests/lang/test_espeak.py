@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from speechkit.mini.arpabet import to_arpabet
-from speechkit.mini.espeak import Voice, engine
+from speechkit.lang.arpabet import to_arpabet
+from speechkit.lang.espeak import Voice, engine
 from speechkit.mini.ljspeech import load_sentences
 
 

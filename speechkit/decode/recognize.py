@@ -1,0 +1,271 @@
+"""Decode with a trained CTC recognizer (an ASR or SLU model dir): greedy, or beam search with LM shallow fusion.
+
+The network runs once per data dir; its word-level CTC head's log-probabilities go to the beam search when one is
+given (:class:`~speechkit.decode.beam_search.CtcBeamSearch`, built by the caller from :func:`model_units`), which
+decodes them with its own weights (:func:`decode_data_dir`) or over an alpha/beta grid on a validation set
+(:func:`tune_data_dir`, whose best point :func:`read_tuned` reads back for the test set). What differs between
+model kinds (the head, how ids become text, the words the model spells, tables besides ``text`` such as an SLU
+model's ``utt2intent``) is one :class:`Recognizer` entry per kind. :func:`transcribe` runs a recognizer over any
+wave files, e.g. synthesized speech for ``score tts``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from speechkit.data.audio import audio_info
+from speechkit.data.batching import DurationBatchSampler, read_durations
+from speechkit.data.datadir import Utterance, load_data_dir
+from speechkit.data.dataset import AudioDataset, collate
+from speechkit.data.table import read_table, scan_table, write_table
+from speechkit.decode.beam_search import CtcBeamSearch, Hypothesis, decode_grid
+from speechkit.errors import SpeechkitError
+from speechkit.lang.tokens import BpeTokenizer
+from speechkit.lang.units import LangUnits
+from speechkit.models.builder import load_model, load_model_config
+from speechkit.models.ctc import ctc_greedy
+from speechkit.score.asr import align_sentence, asr_scores
+from speechkit.utils.atomic import write_text_atomic
+from speechkit.utils.parallel import progress_bar
+
+
+def _slu_tokenizer(model_dir: Path, cfg: Any) -> BpeTokenizer:
+    units = LangUnits.load(model_dir / "lang")
+    if (units.n_phones, units.n_bpe) != (cfg.n_phones, cfg.n_bpe):
+        raise SpeechkitError(model_dir / "lang", f"token set ({units.n_phones} phones, {units.n_bpe} BPE units) "
+                             f"does not match the model ({cfg.n_phones} phones, {cfg.n_bpe} BPE units)")  # fmt: skip
+    return units.bpe
+
+
+def _asr_tokenizer(model_dir: Path, cfg: Any) -> BpeTokenizer:
+    tokenizer = BpeTokenizer(model_dir / "lang" / "bpe.model")
+    if len(tokenizer) != cfg.n_tokens:
+        raise SpeechkitError(tokenizer.path, f"has {len(tokenizer)} tokens (blank included) but "
+                             f"the model outputs {cfg.n_tokens}")  # fmt: skip
+    return tokenizer
+
+
+def _lexicon_words(model_dir: Path) -> list[str]:
+    return [line.key for line in scan_table(model_dir / "lang" / "lexicon.txt")]
+
+
+def _intents(cfg: Any, out: dict[str, Tensor]) -> dict[str, list[str]]:
+    slot_ids = {s: out[f"intent_{s}"].argmax(-1).tolist() for s in cfg.slots}
+    n = len(out["lengths"])
+    return {"utt2intent": ["|".join(cfg.slots[s][slot_ids[s][j]] for s in cfg.slots) for j in range(n)]}
+
+
+@dataclass(frozen=True)
+class Recognizer:
+    """What decoding needs to know of a CTC model kind: the ``output`` holding the word-level CTC log-probabilities,
+    its ``tokenizer`` (loaded from the model dir and checked against the config), the ``words`` the model was
+    trained to spell (an LM must know some of them), and the ``tables`` it writes besides ``text``, per batch."""
+
+    output: str
+    tokenizer: Callable[[Path, Any], BpeTokenizer]
+    words: Callable[[Path], list[str]] = lambda model_dir: []
+    tables: Callable[[Any, dict[str, Tensor]], dict[str, list[str]]] = lambda cfg, out: {}
+
+
+RECOGNIZERS = {
+    "slu": Recognizer("bpe", _slu_tokenizer, _lexicon_words, _intents),
+    "asr": Recognizer("log_probs", _asr_tokenizer),
+}
+
+
+def _recognizer(model_dir: Path) -> tuple[Recognizer, Any]:
+    """The recognizer entry and model config of ``model_dir``; a model that is not a CTC recognizer is a user
+    error."""
+    kind, cfg = load_model_config(model_dir)
+    if kind not in RECOGNIZERS:
+        raise SpeechkitError(model_dir, f"is a {kind} model; decode takes {' or '.join(RECOGNIZERS)} models")
+    return RECOGNIZERS[kind], cfg
+
+
+def model_units(model_dir: str | Path) -> tuple[list[str], list[str]]:
+    """The CTC output symbols of ``model_dir`` (id order, blank first) and the words it spells, to build a beam
+    search from before the model runs."""
+    model_dir = Path(model_dir)
+    rec, cfg = _recognizer(model_dir)
+    return rec.tokenizer(model_dir, cfg).token_list().symbols, rec.words(model_dir)
+
+
+@dataclass
+class CtcOutputs:
+    """One pass of a model over utterances: per utterance (input order) the greedy transcript, the other tables
+    (``{"utt2intent": {utt: value}}``) and, when asked for, the CTC log-probabilities (T, V) for a beam search;
+    seconds of audio and of model time."""
+
+    utts: list[str]
+    greedy: dict[str, str]
+    log_probs: list[np.ndarray]
+    audio_s: float
+    model_s: float
+    tables: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def run_recognizer(model_dir: str | Path, utts: Sequence[Utterance], seconds: Sequence[float], device: str = "cpu",
+                   keep_log_probs: bool = False, max_seconds: float = 300.0) -> tuple[BpeTokenizer, CtcOutputs]:
+    """Run the model of ``model_dir`` once over ``utts`` (their ``wav``, ``seconds`` long; the text is ignored), in
+    batches of similar duration; audio at another rate than the model's is resampled on reading."""
+    model_dir = Path(model_dir)
+    rec, _ = _recognizer(model_dir)
+    cfg, model = load_model(model_dir, device)
+    tokenizer = rec.tokenizer(model_dir, cfg)
+    dataset = AudioDataset(utts, lambda u: {}, cfg.mel.sample_rate)
+    greedy: dict[str, str] = {}
+    tables: dict[str, dict[str, str]] = {}
+    log_probs: dict[str, np.ndarray] = {}
+    t0 = time.perf_counter()
+    with progress_bar() as bar, torch.no_grad():
+        task = bar.add_task("recognize", total=len(utts))
+        for idx in DurationBatchSampler(list(seconds), max_seconds, 256, shuffle=False):
+            b = collate([dataset[i] for i in idx])
+            out = model(*model.features(b["wav"].to(device), b["wav_lengths"].to(device)))
+            lengths = out["lengths"].tolist()
+            keys = [utts[i].utt for i in idx]
+            for key, hyp in zip(keys, ctc_greedy(out[rec.output], out["lengths"])):
+                greedy[key] = tokenizer.decode(hyp)
+            for name, values in rec.tables(cfg, out).items():
+                tables.setdefault(name, {}).update(zip(keys, values))
+            if keep_log_probs:
+                for j, key in enumerate(keys):
+                    log_probs[key] = out[rec.output][j, : lengths[j]].float().cpu().numpy()
+            bar.advance(task, len(idx))
+    order = [u.utt for u in utts]
+    outs = CtcOutputs(order, {k: greedy[k] for k in order}, [log_probs[k] for k in order] if keep_log_probs else [],
+                      sum(seconds), time.perf_counter() - t0, {n: {k: t[k] for k in order} for n, t in tables.items()})
+    return tokenizer, outs
+
+
+def run_data_dir(model_dir: str | Path, data_dir: str | Path, device: str = "cpu",
+                 keep_log_probs: bool = False) -> tuple[BpeTokenizer, CtcOutputs]:  # fmt: skip
+    """:func:`run_recognizer` over every utterance of ``data_dir``."""
+    utts = load_data_dir(data_dir)
+    durations = read_durations(data_dir)
+    return run_recognizer(model_dir, utts, [durations[u.utt] for u in utts], device, keep_log_probs)
+
+
+def _write_nbest(path: Path, utts: Sequence[str], hyps: Sequence[list[Hypothesis]], tokenizer: BpeTokenizer) -> None:
+    """``utt-rank score text`` lines, one per hypothesis (Kaldi's n-best keys: the rank appended to the utt)."""
+    write_table(path, [(f"{u}-{r}", f"{h.score:.4f} {tokenizer.decode(h.tokens)}".rstrip())
+                       for u, nbest in zip(utts, hyps) for r, h in enumerate(nbest, 1)])  # fmt: skip
+
+
+def _write_tables(out_dir: Path, text: dict[str, str], outs: CtcOutputs) -> None:
+    write_table(out_dir / "text", text)
+    for name, table in outs.tables.items():
+        write_table(out_dir / name, table)
+
+
+def decode_data_dir(model_dir: str | Path, data_dir: str | Path, out_dir: str | Path, device: str = "cpu",
+                    search: CtcBeamSearch | None = None, nj: int = 1) -> dict[str, float]:  # fmt: skip
+    """Write ``out_dir/text`` (and the kind's other tables, e.g. ``utt2intent``) for every utterance of ``data_dir``.
+
+    Without ``search`` the transcript is the greedy CTC path; with it, the beam search's best on ``nj`` processes
+    (and ``out_dir/nbest`` when its options ask for more than one). Returns the number of utterances, seconds of
+    audio and the real-time factor (model and search together).
+    """
+    tokenizer, outs = run_data_dir(model_dir, data_dir, device, keep_log_probs=search is not None)
+    out_dir = Path(out_dir)
+    text, search_s = outs.greedy, 0.0
+    if search is not None:
+        t0 = time.perf_counter()
+        o = search.options
+        hyps = decode_grid(search, outs.log_probs, [(o.alpha, o.beta)], nj, "beam search")[0]
+        search_s = time.perf_counter() - t0
+        if o.nbest > 1:
+            _write_nbest(out_dir / "nbest", outs.utts, hyps, tokenizer)
+        text = {u: tokenizer.decode(h[0].tokens) for u, h in zip(outs.utts, hyps)}
+    _write_tables(out_dir, text, outs)
+    return {"n_utts": len(outs.utts), "audio_s": outs.audio_s, "rtf": (outs.model_s + search_s) / outs.audio_s}
+
+
+def _wer(refs: dict[str, str], hyps: dict[str, str]) -> float:
+    return float(asr_scores([align_sentence(u, ref, hyps[u]) for u, ref in refs.items()])["wer"])
+
+
+def _references(data_dir: str | Path, utts: Sequence[str]) -> dict[str, str]:
+    """``data_dir/text`` for ``utts``; every utterance must have one (tuning scores them all)."""
+    all_refs = read_table(Path(data_dir) / "text")
+    missing = next((u for u in utts if u not in all_refs), None)
+    if missing is not None:
+        raise SpeechkitError(Path(data_dir) / "text", f"has no reference for utterance {missing!r}")
+    return {u: all_refs[u] for u in utts}
+
+
+def tune_data_dir(model_dir: str | Path, data_dir: str | Path, out_dir: str | Path, search: CtcBeamSearch,
+                  alphas: Sequence[float], betas: Sequence[float], device: str = "cpu", nj: int = 1) -> dict:
+    """Decode ``data_dir`` (a validation set) for every ``(alpha, beta)`` and keep the lowest WER.
+
+    The model runs once and the grid reuses its log-probabilities. Writes ``out_dir/tune.json`` (settings, the grid
+    with each point's WER, and ``best``) and the best point's ``text`` (and the kind's other tables); returns the
+    report. Ties go to the smaller alpha, then the smaller |beta|, so an LM that does not help is not used.
+    """
+    tokenizer, outs = run_data_dir(model_dir, data_dir, device, keep_log_probs=True)
+    refs = _references(data_dir, outs.utts)
+    grid = list(itertools.product(alphas, betas))
+    t0 = time.perf_counter()
+    results = decode_grid(search, outs.log_probs, grid, nj, f"tune {len(grid)} weights")
+    search_s = time.perf_counter() - t0
+    points, texts = [], []
+    for (alpha, beta), hyps in zip(grid, results):
+        text = {u: tokenizer.decode(h[0].tokens) for u, h in zip(outs.utts, hyps)}
+        points.append({"alpha": alpha, "beta": beta, "wer": _wer(refs, text)})
+        texts.append(text)
+    k = min(range(len(grid)), key=lambda i: (points[i]["wer"], points[i]["alpha"], abs(points[i]["beta"])))
+    opts = {key: v for key, v in asdict(search.options).items() if key not in ("alpha", "beta", "nbest")}
+    ms = round(1000 * search_s / max(1, len(outs.utts) * len(grid)), 3)
+    report = {"lm": search.spec.lm, "data": str(data_dir), "n_utts": len(outs.utts), "search": opts,
+              "search_ms_per_utt_and_weight": ms, "greedy_wer": _wer(refs, outs.greedy),
+              "grid": points, "best": points[k]}  # fmt: skip
+    out_dir = Path(out_dir)
+    write_text_atomic(out_dir / "tune.json", json.dumps(report, indent=2) + "\n")
+    _write_tables(out_dir, texts[k], outs)
+    return report
+
+
+def read_tuned(path: str | Path) -> tuple[float, float]:
+    """The best ``(alpha, beta)`` of a ``tune.json`` written by :func:`tune_data_dir`."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpeechkitError(path, "tuning result not found (run `speechkit decode --tune` on a validation set)")
+    try:
+        best = json.loads(path.read_text(encoding="utf-8"))["best"]
+        return float(best["alpha"]), float(best["beta"])
+    except (ValueError, KeyError, TypeError):
+        raise SpeechkitError(path, "not a tune.json from `speechkit decode --tune` (no best alpha and beta)") from None
+
+
+def transcribe(model_dir: str | Path, utts: Sequence[Utterance], device: str = "cpu") -> dict[str, str]:
+    """Greedy-CTC transcripts of ``utts`` (any wave files) by the model of ``model_dir``, ``{utt: text}`` in the
+    order of ``utts``."""
+    seconds = [(info := audio_info(u.wav)).frames / info.samplerate for u in utts]
+    return run_recognizer(model_dir, utts, seconds, device)[1].greedy
+
+
+def transcribe_synthesis(model_dir: str | Path, ref_data: str | Path, syn_dir: str | Path,
+                         device: str = "cpu") -> tuple[dict[str, str], dict[str, str]]:  # fmt: skip
+    """Transcripts of the synthesized ``syn_dir/<utt>.wav`` of every utterance of ``ref_data`` that has one, and of
+    the real recordings of ``ref_data``, for ``score tts``'s intelligibility figures. Both are also written, to
+    ``syn_dir/asr_syn/text`` and ``syn_dir/asr_ref/text``, so the errors can be read."""
+    syn_dir = Path(syn_dir)
+    utts = load_data_dir(ref_data)
+    synthesized = [replace(u, wav=str(syn_dir / f"{u.utt}.wav")) for u in utts if (syn_dir / f"{u.utt}.wav").is_file()]
+    if not synthesized:
+        raise SpeechkitError(syn_dir, f"holds no <utt>.wav for any utterance of {ref_data}")
+    texts = {}
+    for name, batch in (("syn", synthesized), ("ref", utts)):
+        texts[name] = transcribe(model_dir, batch, device)
+        write_table(syn_dir / f"asr_{name}" / "text", texts[name])
+    return texts["syn"], texts["ref"]
