@@ -5,9 +5,9 @@
 #   1. the lexicon's alignment (phones where its sequence matches eSpeak's; words everywhere);
 #   2. the reference phone sequences aligned with --phones (every utterance);
 #   3. throughput of alignment alone with the trained model (--model).
-# Usage: [NJ=threads] bench/align.sh [WORK_DIR] [extra `speechkit align --train` options, e.g. --set n_states=2]
+# Usage: [THREADS=n] bench/align.sh [WORK_DIR] [extra `speechkit align --train` arguments, e.g. model.n_states=2]
 set -euo pipefail
-nj=${NJ:-2}
+threads=${THREADS:-2}
 here=$(cd "$(dirname "$0")" && pwd)
 work=${1:-/tmp/speechkit_align_bench}
 shift || true
@@ -31,9 +31,9 @@ for utt in sorted(u.utt for u in utts):
 EOF
 # Wall and CPU seconds (user + system) of each run: on a shared machine the CPU time is the steadier figure.
 timed() { local out=$1; shift; /usr/bin/time -f "%e %U %S" -o "$out" "$@"; }
-timed "$work/train.time" speechkit align --data "$data" --out "$work/lexicon" --train --nj "$nj" "$@"
+timed "$work/train.time" speechkit align --data "$data" --out "$work/lexicon" --train --threads "$threads" "$@"
 timed "$work/align.time" speechkit align --data "$data" --out "$work/given" --model "$work/lexicon/model" \
-  --phones "$work/ref_phones" --nj "$nj"
+  --phones "$work/ref_phones" --threads "$threads"
 audio=$(python -c "import soundfile as sf, sys; print(sum(sf.info(l.split()[1]).duration for l in open(sys.argv[1])))" "$data/wav.scp")
 echo "== lexicon alignment (trained on the corpus itself) =="
 python "$here/align_accuracy.py" --ref "$work/corpus/textgrids" --hyp "$work/lexicon" --json "$work/lexicon.json"

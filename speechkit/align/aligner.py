@@ -29,8 +29,8 @@ from speechkit.align.durations import (
     segments_to_durations,
 )
 from speechkit.align.features import log_mels, padded, read_waves
-from speechkit.align.graph import SIL, SPN, Graph, Slot, build_graph
-from speechkit.align.model import AlignerModel
+from speechkit.align.graph import Graph, Slot, build_graph
+from speechkit.models.aligner import AlignerModel
 from speechkit.align.transcripts import PhoneIndex, read_phone_sequences, sequence_slots, text_slots
 from speechkit.align.viterbi import runs, viterbi
 from speechkit.data.audio import audio_info
@@ -39,7 +39,7 @@ from speechkit.data.datadir import Utterance, load_data_dir
 from speechkit.data.table import write_table
 from speechkit.data.textgrid import Segment, write_textgrid
 from speechkit.errors import SpeechkitError
-from speechkit.lang.lexicon import Lexicon
+from speechkit.lang.lexicon import SIL, SPN, Lexicon
 from speechkit.utils.parallel import progress_bar
 
 VITERBI_BUDGET = 40_000_000
@@ -153,7 +153,7 @@ def align_data_dir(model: AlignerModel, data_dir: str | Path, out_dir: str | Pat
     ``sample_rate``/``hop_length``/``edge_silence`` define the mel frames of ``durations``, as for ``import``.
     Utterances are read ``chunk`` at a time, so memory does not grow with the corpus. Example::
 
-        align_data_dir(load_aligner("exp/align/model"), "data/train", "exp/align")
+        align_data_dir(load_model("exp/align/model")[1], "data/train", "exp/align")
     """
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     utts = load_data_dir(data_dir)

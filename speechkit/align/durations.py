@@ -44,9 +44,8 @@ from speechkit.data.table import write_table
 from speechkit.data.text import normalize_words
 from speechkit.data.textgrid import SILENCE_LABELS, Alignment, Segment, read_alignment
 from speechkit.errors import SpeechkitError
+from speechkit.lang.lexicon import SIL, SPN
 
-SIL = "sil"
-SPN = "spn"
 TTS_SAMPLE_RATE = 22050
 TTS_HOP_LENGTH = 256
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from speechkit.align.model import AlignerModel
+from speechkit.models.aligner import AlignerModel
 from speechkit.data.audio import read_audio
 from speechkit.data.datadir import Utterance
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SIL = "sil"
-SPN = "spn"
+from speechkit.lang.lexicon import SIL, SPN
+
 SPN_PHONE = -1
 """The acoustic ``phone`` of the ``spn`` token: it has no class of its own (see :func:`spn_column`)."""
 

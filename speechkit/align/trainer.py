@@ -25,19 +25,23 @@ from rich.console import Console
 from torch import Tensor
 
 from speechkit.align.aligner import best_paths, build_graphs, utterance_slots
-from speechkit.align.config import AlignerConfig
+from speechkit.align.config import AlignerConfig, TrainConfig
 from speechkit.align.features import log_mels, padded, read_waves
-from speechkit.align.graph import SIL, SPN_PHONE, Graph, Slot
-from speechkit.align.model import AlignerModel, save_aligner
+from speechkit.align.graph import SPN_PHONE, Graph, Slot
 from speechkit.align.transcripts import PhoneIndex
 from speechkit.data.audio import audio_info
 from speechkit.data.batching import DurationBatchSampler
 from speechkit.data.datadir import Utterance, load_data_dir
 from speechkit.features.cmvn import accumulate_stats
-from speechkit.lang.lexicon import Lexicon, phone_set
+from speechkit.config import save_config
+from speechkit.lang.lexicon import SIL, Lexicon, phone_set
+from speechkit.models.aligner import AlignerModel
+from speechkit.models.builder import build_model, save_model
 from speechkit.utils.atomic import atomic_dir
 from speechkit.utils.parallel import progress_bar
 
+KIND = "aligner"
+"""The aligner's model kind in ``model.yaml``."""
 IGNORE = -100
 """Target of frames that train nothing (``spn``)."""
 
@@ -91,12 +95,11 @@ def train_epoch(model: AlignerModel, opt: torch.optim.Optimizer, feats: Sequence
     return total / max(batches, 1)
 
 
-def train_aligner(model: AlignerModel, utts: Sequence[Utterance], slots: Sequence[Sequence[Slot]], seed: int = 0,
-                  device: str | torch.device = "cpu", console: Console | None = None) -> AlignerModel:
-    """Train ``model`` (freshly built, config ``model.cfg``) on ``utts`` spoken as ``slots``; see the module
+def train_aligner(model: AlignerModel, utts: Sequence[Utterance], slots: Sequence[Sequence[Slot]], cfg: TrainConfig,
+                  seed: int = 0, device: str | torch.device = "cpu", console: Console | None = None) -> AlignerModel:
+    """Train ``model`` (freshly built) on ``utts`` spoken as ``slots`` with the schedule ``cfg``; see the module
     docstring. Returns it in eval mode with priors from the final alignment."""
     console = console or Console(stderr=True)
-    cfg = model.cfg.train
     torch.manual_seed(seed)
     random.seed(seed)
     model.to(device)
@@ -130,18 +133,22 @@ def train_aligner(model: AlignerModel, utts: Sequence[Utterance], slots: Sequenc
 def train_new_aligner(data_dir: str | Path, model_dir: str | Path, cfg: AlignerConfig, lexicon: Lexicon | None = None,
                       seed: int = 0, device: str | torch.device = "cpu") -> AlignerModel:
     """Train an aligner on ``data_dir`` (its ``text`` through ``lexicon``, CMUdict + G2P by default) and save it
-    to ``model_dir`` (replaced atomically). The same ``seed`` and thread count give the same model. Example::
+    to ``model_dir`` (replaced atomically): a model dir of kind ``aligner``, plus the training ``config.yaml``. The
+    same ``seed`` and thread count give the same model. Example::
 
         model = train_new_aligner("data/train", "exp/align/model", AlignerConfig(), seed=0)
     """
     data_dir = Path(data_dir)
     utts = load_data_dir(data_dir)
-    if cfg.features.sample_rate is None:
-        cfg.features.sample_rate = audio_info(utts[0].wav).samplerate
+    features = cfg.model.features
+    if features.sample_rate is None:
+        features.sample_rate = audio_info(utts[0].wav).samplerate
+    cfg.model.phones = [SIL, *phone_set(stress=False)]
     torch.manual_seed(seed)
-    model = AlignerModel(cfg, [SIL, *phone_set(stress=False)])
+    model = build_model(KIND, cfg.model)
     slots = utterance_slots(utts, data_dir, PhoneIndex(model.phones), lexicon, None)
-    train_aligner(model, utts, slots, seed, device)
+    train_aligner(model, utts, slots, cfg.train, seed, device)
     with atomic_dir(model_dir) as tmp:
-        save_aligner(model, tmp)
+        save_model(tmp, KIND, model)
+        save_config(cfg, tmp / "config.yaml")
     return model

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from speechkit.align.graph import SIL, SPN, SPN_PHONE, Slot, Token, phones_slots, words_slots
+from speechkit.align.graph import SPN_PHONE, Slot, Token, phones_slots, words_slots
 from speechkit.data.table import read_table
 from speechkit.errors import SpeechkitError
-from speechkit.lang.lexicon import Lexicon
+from speechkit.lang.lexicon import SIL, SPN, Lexicon
 
 
 class PhoneIndex:

@@ -1,22 +1,53 @@
 """`speechkit align ...`: token durations for TTS from forced alignments.
 
-Thin wrappers: the work is in :mod:`speechkit.align.durations`. The aligner itself (``speechkit align --data X
---out DIR``) belongs in this group's callback, with ``invoke_without_command=True``.
+Thin wrappers: the work is in :mod:`speechkit.align.aligner`, :mod:`speechkit.align.trainer` and
+:mod:`speechkit.align.durations`. The aligner itself (``speechkit align --data X --out DIR``) belongs in this group's
+callback, with ``invoke_without_command=True``; its ``key=value`` arguments override the aligner config, as
+``speechkit train``'s do.
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from speechkit.align.durations import TTS_HOP_LENGTH, TTS_SAMPLE_RATE, EdgeSilence, Spn, import_durations
 
+_OVERRIDE = re.compile(r"^[A-Za-z_][\w.]*=")
+
+
+class _OverridesGroup(TyperGroup):
+    """A group whose callback also takes ``key=value`` config overrides, anywhere among its options."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value = {o for p in self.params if isinstance(p, click.Option) and not p.is_flag for o in p.opts}
+        kept: list[str] = []
+        overrides: list[str] = []
+        i = 0
+        while i < len(args):
+            if args[i] in self.commands:  # a subcommand: the rest is its own
+                kept += args[i:]
+                break
+            step = 2 if args[i] in takes_value else 1
+            if step == 1 and _OVERRIDE.match(args[i]):
+                overrides.append(args[i])
+            else:
+                kept += args[i : i + step]
+            i += step
+        ctx.meta["overrides"] = overrides
+        return super().parse_args(ctx, kept)
+
+
 app = typer.Typer(
+    cls=_OverridesGroup,
     no_args_is_help=True,
     rich_markup_mode="rich",
     help="Forced alignment: turn phone alignments (MFA TextGrids) into frames per token for TTS.",
@@ -76,12 +107,10 @@ def align(
                                                      "sil) instead of the text's; no words tier then.")] = None,
     lexicon: Annotated[Path | None, typer.Option(help="Kaldi lexicon.txt (default: CMUdict, eSpeak G2P for "
                                                       "the rest).")] = None,
-    nj: Annotated[int, typer.Option(min=1, help="CPU threads of torch. More than the idle cores is far slower "
-                                                "(on a shared 2-core box, 2 threads took 5x the CPU time of 1).")] = 1,
+    threads: Annotated[int, typer.Option(min=1, help="CPU threads of torch. More than the idle cores is far slower "
+                                                     "(on a shared 2-core box, 2 threads took 5x the CPU time of 1).")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed of training.")] = 0,
     device: Annotated[str, typer.Option(help="Torch device of the network (Viterbi runs on the CPU).")] = "cpu",
-    overrides: Annotated[list[str] | None, typer.Option("--set", help="Aligner config override key=value "
-                                                                      "(speechkit.align.config), repeatable.")] = None,
     edge_silence: EdgeOpt = EdgeSilence.keep,
     sample_rate: RateOpt = TTS_SAMPLE_RATE,
     hop_length: HopOpt = TTS_HOP_LENGTH,
@@ -92,11 +121,14 @@ def align(
     'speechkit align import --data DATA --textgrids OUT' would write them into DATA (which align leaves alone).
 
     --train fits a phone HMM / neural frame classifier to DATA from a flat start and saves it in OUT/model
-    (config.yaml, model.pt, phones.txt); --model reuses such a directory on any data.
+    (model.yaml, model.pt, config.yaml); --model reuses such a directory on any data. KEY=VALUE arguments override
+    the config of a new aligner (speechkit/align/config.py: model.* and train.* keys), as for speechkit train.
 
     [bold]Examples[/bold]
 
     speechkit align --data data/train --out exp/align --train
+
+    speechkit align --data data/train --out exp/align --train train.rounds=5 model.net.channels=64
 
     speechkit align --data data/test --out exp/align_test --model exp/align/model
     """
@@ -108,29 +140,33 @@ def align(
 
     from speechkit.align.aligner import align_data_dir
     from speechkit.align.config import AlignerConfig
-    from speechkit.align.model import load_aligner
-    from speechkit.align.trainer import train_new_aligner
+    from speechkit.align.trainer import KIND, train_new_aligner
+    from speechkit.cli.common import device_of
     from speechkit.config import load_config
     from speechkit.errors import SpeechkitError
     from speechkit.lang.lexicon import Lexicon
+    from speechkit.models.builder import load_model, load_model_config
 
+    overrides: list[Any] = ctx.meta.get("overrides", [])
     if data is None or out is None:
         raise SpeechkitError(None, "align needs --data and --out (or a subcommand: import)")
     if train == (model is not None):
         raise SpeechkitError(None, "give exactly one of --train (train an aligner on DATA) and --model DIR")
     if overrides and not train:
-        raise SpeechkitError(None, "--set changes a new aligner's config: use it with --train")
-    torch.set_num_threads(nj)
+        raise SpeechkitError(None, f"{overrides[0]}: overrides change a new aligner's config: use them with --train")
+    torch.set_num_threads(threads)
+    dev = device_of(device)
     lex = Lexicon.read(lexicon) if lexicon is not None else None
     t0 = time.time()
     if train:
-        aligner = train_new_aligner(data, out / "model", load_config(AlignerConfig, None, overrides or ()), lex,
-                                    seed, device)
+        aligner = train_new_aligner(data, out / "model", load_config(AlignerConfig, None, overrides), lex, seed, dev)
         console.print(f"[green]aligner[/] -> {escape(str(out / 'model'))}  (trained in {time.time() - t0:.0f} s)")
     else:
-        aligner = load_aligner(model, device)
+        if load_model_config(model)[0] != KIND:
+            raise SpeechkitError(model, "is not an aligner model directory (train one with --train)")
+        aligner = load_model(model, dev)[1]
     t1 = time.time()
-    summary = align_data_dir(aligner, data, out, phone_file=phones, lexicon=lex, device=device,
+    summary = align_data_dir(aligner, data, out, phone_file=phones, lexicon=lex, device=dev,
                              sample_rate=sample_rate, hop_length=hop_length, edge_silence=edge_silence)
     console.print(f"[green]alignments[/] -> {escape(str(out))}  ({summary}; {time.time() - t1:.0f} s)")
 

@@ -25,7 +25,8 @@ def synth(
     energy_scale: float = typer.Option(1.0, min=0.1, max=10.0, help="Energy multiplier."),
     batch_size: int = typer.Option(8, min=1, help="Utterances per batch (similar lengths together)."),
     gl_iters: int = typer.Option(16, min=1, help="Griffin-Lim iterations (quality against speed)."),
-    nj: int = typer.Option(1, "--nj", min=1, help="CPU threads (one: Griffin-Lim's small FFTs gain little from more)."),
+    threads: int = typer.Option(1, "--threads", min=1,
+                                help="CPU threads of torch (Griffin-Lim's small FFTs gain little from more)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
 ) -> None:
     """Synthesize speech; prints the real-time factor (acoustic model + vocoder time per second of audio).
@@ -50,7 +51,7 @@ def synth(
     if text is not None and out is None:
         raise SpeechkitError(None, "--text needs --out FILE.wav")
     controls = Controls(speed, pitch_scale, energy_scale)
-    torch.set_num_threads(nj)
+    torch.set_num_threads(threads)
     syn = Synthesizer(model, vocoder, device_of(device), gl_iters)
     if text is not None:
         result = synthesize_text(syn, text, out, controls)

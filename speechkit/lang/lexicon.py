@@ -15,6 +15,10 @@ from speechkit.data.table import scan_table, write_table
 from speechkit.errors import SpeechkitError
 from speechkit.lang.g2p import g2p
 
+SIL = "sil"
+"""The silence token of phone sequences (alignments, TTS inputs, aligner phone lists)."""
+SPN = "spn"
+"""Spoken noise: a word aligned without a pronunciation (MFA's label)."""
 VOWELS = ("AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW")
 CONSONANTS = (
     "B", "CH", "D", "DH", "F", "G", "HH", "JH", "K", "L", "M", "N", "NG", "P", "R", "S", "SH", "T", "TH", "V", "W",

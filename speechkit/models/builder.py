@@ -16,17 +16,20 @@ from torch import nn
 
 from speechkit.config import config_from_dict, config_to_dict
 from speechkit.errors import SpeechkitError
+from speechkit.models.aligner import AlignerModel, AlignerModelConfig
 from speechkit.models.ctc import ASRModel, ASRModelConfig
 from speechkit.models.fastspeech2 import FastSpeech2, FastSpeech2Config
 from speechkit.models.hifigan import HiFiGAN, HiFiGANConfig
 from speechkit.models.slu import SLUModel, SLUModelConfig
 from speechkit.utils.atomic import write_text_atomic
+from speechkit.utils.checkpoint import load, save
 
 KINDS: dict[str, tuple[type, type[nn.Module]]] = {
     "slu": (SLUModelConfig, SLUModel),
     "asr": (ASRModelConfig, ASRModel),
     "hifigan": (HiFiGANConfig, HiFiGAN),
     "fastspeech2": (FastSpeech2Config, FastSpeech2),
+    "aligner": (AlignerModelConfig, AlignerModel),
 }
 
 
@@ -38,6 +41,13 @@ def build_model(kind: str, cfg: Any) -> nn.Module:
 def save_model_config(model_dir: Path, kind: str, cfg: Any) -> None:
     write_text_atomic(model_dir / "model.yaml", yaml.safe_dump({"kind": kind, "config": config_to_dict(cfg)},
                                                                sort_keys=False))  # fmt: skip
+
+
+def save_model(model_dir: str | Path, kind: str, model: nn.Module) -> None:
+    """Write ``model.yaml`` (``model.cfg``) and ``model.pt`` (its weights, on the CPU) into ``model_dir``."""
+    model_dir = Path(model_dir)
+    save_model_config(model_dir, kind, model.cfg)
+    save({"model": {k: v.cpu() for k, v in model.state_dict().items()}}, model_dir / "model.pt")
 
 
 def load_model_config(model_dir: Path) -> tuple[str, Any]:
@@ -59,8 +69,6 @@ def load_model_config(model_dir: Path) -> tuple[str, Any]:
 
 def load_model(model_dir: str | Path, device: str | torch.device = "cpu") -> tuple[Any, nn.Module]:
     """Config and model (eval mode, on ``device``) from a model dir; mismatched weights are a user error."""
-    from speechkit.utils.checkpoint import load
-
     model_dir = Path(model_dir)
     kind, cfg = load_model_config(model_dir)
     model = build_model(kind, cfg)

@@ -25,13 +25,12 @@ from torch.utils.data import DataLoader, Dataset
 from speechkit.data.batching import DurationBatchSampler
 from speechkit.data.datadir import Utterance, load_data_dir
 from speechkit.errors import SpeechkitError
-from speechkit.lang.lexicon import phone_set
+from speechkit.lang.lexicon import SIL, phone_set
 from speechkit.models.conformer import padding_mask
 from speechkit.models.fastspeech2 import PAD, FastSpeech2, FastSpeech2Config
 from speechkit.models.variance import durations_from_log
 from speechkit.train.loop import LoopConfig, millions
 from speechkit.tts.features import ALIGNMENT_FILES, read_stats
-from speechkit.tts.frontend import SIL
 from speechkit.utils.atomic import atomic_path
 
 KIND = "fastspeech2"

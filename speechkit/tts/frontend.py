@@ -21,9 +21,8 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from speechkit.errors import SpeechkitError
-from speechkit.lang.lexicon import Lexicon, strip_stress
+from speechkit.lang.lexicon import SIL, Lexicon, strip_stress
 
-SIL = "sil"
 PAUSES = ",.;:!?()\u2014\u2013\u2026"  # comma ... parentheses, em and en dash, ellipsis
 SILENT = "\"'-`\u00ab\u00bb"  # quotes, apostrophes at word edges, hyphen
 _FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})

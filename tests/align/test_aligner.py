@@ -10,14 +10,13 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from speechkit.align.model import load_aligner
 from speechkit.cli import app
 from speechkit.data.table import read_table
 from speechkit.data.textgrid import SILENCE_LABELS, read_alignment
+from speechkit.models.builder import load_model
 
 runner = CliRunner()
-TINY = ["--set", "net.channels=16", "--set", "net.kernels=[3,1]", "--set", "train.rounds=2", "--set", "train.epochs=[1]",
-        "--nj", "1"]  # fmt: skip
+TINY = ["model.net.channels=16", "model.net.kernels=[3,1]", "train.rounds=2", "train.epochs=[1]", "--threads", "1"]
 
 
 def invoke(*args: str) -> str:
@@ -37,7 +36,7 @@ def trained(tiny_lj: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
 
 def test_train_writes_a_model_dir_and_mfa_style_textgrids(trained: tuple[Path, Path]) -> None:
     data, exp = trained
-    assert {p.name for p in (exp / "model").iterdir()} == {"config.yaml", "model.pt", "phones.txt"}
+    assert {p.name for p in (exp / "model").iterdir()} == {"config.yaml", "model.yaml", "model.pt"}
     torch.load(exp / "model" / "model.pt", weights_only=True)
     text = read_table(data / "train" / "text")
     for utt, words in text.items():
@@ -59,9 +58,9 @@ def test_durations_round_trip_through_textgrids_and_import(trained: tuple[Path, 
 def test_model_reuse_on_another_data_dir(trained: tuple[Path, Path], tmp_path: Path) -> None:
     data, exp = trained
     out = tmp_path / "test_align"
-    invoke("align", "--data", str(data / "test"), "--out", str(out), "--model", str(exp / "model"), "--nj", "1")
+    invoke("align", "--data", str(data / "test"), "--out", str(out), "--model", str(exp / "model"), "--threads", "1")
     assert set(read_table(out / "durations")) == set(read_table(data / "test" / "wav.scp"))
-    model = load_aligner(exp / "model")
+    _, model = load_model(exp / "model")
     assert model.cfg.features.sample_rate == 22050 and model.phones[0] == "sil"
 
 

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from speechkit.align.graph import SIL, SPN, SPN_PHONE, Slot, Token, build_graph, phones_slots, spn_column, words_slots
+from speechkit.align.graph import SPN_PHONE, Slot, Token, build_graph, phones_slots, spn_column, words_slots
 from speechkit.align.viterbi import runs, viterbi
+from speechkit.lang.lexicon import SIL, SPN
 
 N_PHONES = 4  # 0 = sil, 1 = A, 2 = B, 3 = C
 A, B, C = (Token(label, phone, -1) for label, phone in (("A1", 1), ("B", 2), ("C", 3)))

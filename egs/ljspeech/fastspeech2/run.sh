@@ -41,9 +41,9 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
     for set in train dev test; do speechkit align import --data data/$set; done
   else
     log "Stage 2: train speechkit's aligner on data/train, align every set, import the durations"
-    speechkit align --data data/train --out exp/align/train --train --nj $nj --seed $seed --device $device
+    speechkit align --data data/train --out exp/align/train --train --seed $seed --device $device
     for set in dev test; do
-      speechkit align --data data/$set --out exp/align/$set --model exp/align/train/model --nj $nj --device $device
+      speechkit align --data data/$set --out exp/align/$set --model exp/align/train/model --device $device
     done
     for set in train dev test; do speechkit align import --data data/$set --textgrids exp/align/$set; done
   fi
