@@ -10,6 +10,8 @@ from textgrid_texts import PHONES, PHONES_MFA1, TOKENS, UTT, WORDS, WORDS_MFA1, 
 
 from speechkit.align.durations import (
     SIL,
+    TTS_HOP_LENGTH,
+    TTS_SAMPLE_RATE,
     EdgeSilence,
     ImportSummary,
     Spn,
@@ -21,7 +23,7 @@ from speechkit.data.table import read_table, write_table
 from speechkit.data.textgrid import SILENCE_LABELS, Segment
 from speechkit.errors import SpeechkitError
 
-N_FRAMES = 22050 // 256  # 1 s of audio at the TTS mel setting
+N_FRAMES = TTS_SAMPLE_RATE // TTS_HOP_LENGTH  # 1 s of audio at the TTS mel setting
 DURATIONS = [9, 8, 9, 7, 6, 8, 9, 9, 6, 7, 8]  # boundaries round(t * 22050 / 256) of PHONES' starts, then 86
 
 FORMATS = {

@@ -14,7 +14,7 @@ from speechkit.lang.tokens import BpeTokenizer
 
 CONF = Path(__file__).parents[2] / "egs" / "ljspeech" / "fastspeech2" / "conf" / "asr.yaml"
 ENCODER = "{d_model: 32, num_heads: 2, ffn_dim: 64, num_layers: 2, kernel_size: 7, subsampling_channels: 8}"
-TINY = [f"model.encoder={ENCODER}", "train.epochs=2", "train.warmup_steps=2", "train.log_every=1",
+TINY = [f"model.encoder={ENCODER}", "train.epochs=6", "train.warmup_steps=2", "train.log_every=1",
         "data.max_seconds=30", "data.cache_audio=false"]  # fmt: skip
 
 
@@ -34,7 +34,9 @@ def test_tiny_asr_trains_and_decodes(recipe: Path, cli) -> None:
     for name in ("config.yaml", "model.yaml", "model.pt", "train.jsonl", "curves.png", "lang/bpe.model"):
         assert (exp / name).is_file(), name
     log = [json.loads(line) for line in (exp / "train.jsonl").read_text().splitlines()]
-    assert [r["epoch"] for r in log if r["split"] == "valid"] == [1, 2]
+    assert [r["epoch"] for r in log if r["split"] == "valid"] == [1, 2, 3, 4, 5, 6]
+    train = [r["loss"] for r in log if r["split"] == "train"]
+    assert train[-1] < 0.85 * train[0]  # it learns: about 3.7 -> 2.9 in these 12 steps
     assert {"wer", "cer"} <= set(log[-1])
     tokens = BpeTokenizer(exp / "lang" / "bpe.model")
     assert all(len(tokens.pieces(w)) == len(w) + 1 for w in ("the", "monarch"))  # characters, plus the word mark

@@ -24,6 +24,10 @@ def test_train_writes_a_model_dir_that_decode_uses(recipe: Path, cli) -> None:
     log = [json.loads(line) for line in (exp / "train.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in log if r["split"] == "valid"] == [1, 2, 3]
     assert {"loss", "ctc_phone", "ctc_bpe", "utts_per_s", "lr"} <= set(log[0])
+    train = [r for r in log if r["split"] == "train"]
+    assert train[-1]["ctc_bpe"] < 0.6 * train[0]["ctc_bpe"]  # it learns: about 8.8 -> 4.3 in these 9 steps
+    intent = [r["intent"] for r in train if r["epoch"] > 1]  # the intent loss counts from epoch 2
+    assert sum(intent[-2:]) < sum(intent[:2])
     res = cli("decode", "--model", str(exp), "--data", str(recipe / "data" / "test"))
     assert res.returncode == 0, res.stderr
     hyp = read_table(exp / "decode_test" / "utt2intent")
@@ -37,6 +41,19 @@ def test_killed_run_resumes_to_the_same_weights(recipe: Path, cli, train_killed_
     assert ref.returncode == 0, ref.stderr
     exp = train_killed_then_resumed(recipe, "exp/killed")
     a, b = weights(recipe / "exp" / "ref" / "model.pt"), weights(exp / "model.pt")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_run_killed_while_writing_its_first_checkpoint_starts_afresh(recipe: Path, cli) -> None:
+    """A checkpoint dir holding only a temporary file (killed mid-save) is a fresh start, CMVN statistics included."""
+    assert cli("train", "--recipe", str(recipe), "exp_dir=exp/ref", "train.epochs=1").returncode == 0
+    ckpt = recipe / "exp" / "killed" / "ckpt"
+    ckpt.mkdir(parents=True)
+    (ckpt / ".epoch1.pt.x1y2z3.tmp").write_bytes(b"PK\x03\x04 partial")
+    res = cli("train", "--recipe", str(recipe), "exp_dir=exp/killed", "train.epochs=1")
+    assert res.returncode == 0 and "resuming" not in res.stderr, res.stderr
+    a, b = weights(recipe / "exp" / "ref" / "model.pt"), weights(recipe / "exp" / "killed" / "model.pt")
+    assert not torch.equal(a["cmvn.mean"], torch.zeros_like(a["cmvn.mean"]))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 

@@ -21,11 +21,11 @@ from speechkit.features.pitch import f0
 from speechkit.lang.tokens import BpeTokenizer, train_bpe
 from speechkit.models.builder import build_model, save_model_config
 from speechkit.models.ctc import ASRModelConfig, EncoderConfig
-from speechkit.score.mcd import dtw_path, mcd, mel_cepstrum
+from speechkit.score.mcd import MCEP, dtw_path, mcd, mel_cepstrum
 from speechkit.score.tts import f0_rmse_cents, score_tts
 from speechkit.utils import checkpoint
 
-SR = 22050
+SR = MCEP.sample_rate
 runner = CliRunner()
 
 # pysptk 1.0.1: freqt(c, 24, 0.455) of the (SPTK-convention) real cepstrum of the harmonic frame in the test below
