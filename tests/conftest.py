@@ -78,6 +78,12 @@ def train_killed_then_resumed() -> Callable[..., Path]:
 
 
 @pytest.fixture(scope="session")
+def tiny_slu_yaml() -> str:
+    """:data:`TINY_SLU`, for tests that write their own recipe dirs."""
+    return TINY_SLU
+
+
+@pytest.fixture(scope="session")
 def tiny_fsc(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A mini FSC corpus with 2/1/1 speakers saying 8 phrasings each."""
     root = tmp_path_factory.mktemp("corpora") / "mini_fsc"

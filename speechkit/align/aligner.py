@@ -30,7 +30,6 @@ from speechkit.align.durations import (
 )
 from speechkit.align.features import log_mels, padded, read_waves
 from speechkit.align.graph import Graph, Slot, build_graph
-from speechkit.models.aligner import AlignerModel
 from speechkit.align.transcripts import PhoneIndex, read_phone_sequences, sequence_slots, text_slots
 from speechkit.align.viterbi import runs, viterbi
 from speechkit.data.audio import audio_info
@@ -40,6 +39,7 @@ from speechkit.data.table import write_table
 from speechkit.data.textgrid import Segment, write_textgrid
 from speechkit.errors import SpeechkitError
 from speechkit.lang.lexicon import SIL, SPN, Lexicon
+from speechkit.models.aligner import AlignerModel
 from speechkit.utils.parallel import progress_bar
 
 VITERBI_BUDGET = 40_000_000

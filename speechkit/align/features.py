@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from speechkit.models.aligner import AlignerModel
 from speechkit.data.audio import read_audio
 from speechkit.data.datadir import Utterance
+from speechkit.models.aligner import AlignerModel
 
 
 def read_waves(utts: Sequence[Utterance], sample_rate: int) -> list[Tensor]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from speechkit.lang.lexicon import SIL, SPN
+from speechkit.lang.lexicon import SIL
 
 SPN_PHONE = -1
 """The acoustic ``phone`` of the ``spn`` token: it has no class of its own (see :func:`spn_column`)."""

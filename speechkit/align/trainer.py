@@ -29,11 +29,11 @@ from speechkit.align.config import AlignerConfig, TrainConfig
 from speechkit.align.features import log_mels, padded, read_waves
 from speechkit.align.graph import SPN_PHONE, Graph, Slot
 from speechkit.align.transcripts import PhoneIndex
+from speechkit.config import save_config
 from speechkit.data.audio import audio_info
 from speechkit.data.batching import DurationBatchSampler
 from speechkit.data.datadir import Utterance, load_data_dir
 from speechkit.features.cmvn import accumulate_stats
-from speechkit.config import save_config
 from speechkit.lang.lexicon import SIL, Lexicon, phone_set
 from speechkit.models.aligner import AlignerModel
 from speechkit.models.builder import build_model, save_model

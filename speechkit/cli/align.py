@@ -107,8 +107,8 @@ def align(
                                                      "sil) instead of the text's; no words tier then.")] = None,
     lexicon: Annotated[Path | None, typer.Option(help="Kaldi lexicon.txt (default: CMUdict, eSpeak G2P for "
                                                       "the rest).")] = None,
-    threads: Annotated[int, typer.Option(min=1, help="CPU threads of torch. More than the idle cores is far slower "
-                                                     "(on a shared 2-core box, 2 threads took 5x the CPU time of 1).")] = 1,
+    threads: Annotated[int, typer.Option(min=1, help="CPU threads of torch. More than the idle cores is far "
+                                         "slower (on a shared 2-core box, 2 threads took 5x the CPU time of 1).")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed of training.")] = 0,
     device: Annotated[str, typer.Option(help="Torch device of the network (Viterbi runs on the CPU).")] = "cpu",
     edge_silence: EdgeOpt = EdgeSilence.keep,

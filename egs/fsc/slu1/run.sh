@@ -9,13 +9,14 @@ stop_stage=100
 nj=2
 seed=0
 corpus_root=
+mini_opts=     # extra options of `speechkit prep mini-fsc`, e.g. "--train-speakers 4" for a smaller corpus
 config=conf/train.yaml
 bpe_size=300   # soft limit: FSC's vocabulary is small, so this makes every word one unit (word-level CTC)
 lm_order=3
 beam=16
 exp=exp/slu
 device=cpu
-help_message="Usage: $0 [--stage N] [--stop-stage M] [--nj J] [--seed S] [--corpus-root FSC_ROOT]
+help_message="Usage: $0 [--stage N] [--stop-stage M] [--nj J] [--seed S] [--corpus-root FSC_ROOT] [--mini-opts '...']
           [--bpe-size 300] [--lm-order 3] [--beam 16] [--config conf/train.yaml] [--exp exp/slu] [--device cpu|cuda]"
 . ../../utils/parse_options.sh
 
@@ -24,7 +25,7 @@ if [ -z "$corpus_root" ]; then corpus_root=downloads/mini_fsc; build_mini=true; 
 
 if [ $stage -le 0 ] && [ $stop_stage -ge 0 ] && $build_mini; then
   log "Stage 0: synthesize the mini FSC corpus in $corpus_root"
-  [ -f "$corpus_root/data/test_data.csv" ] || speechkit prep mini-fsc --out "$corpus_root" --seed $seed --nj $nj
+  [ -f "$corpus_root/data/test_data.csv" ] || speechkit prep mini-fsc --out "$corpus_root" --seed $seed --nj $nj $mini_opts
 fi
 
 if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then

@@ -10,13 +10,14 @@ stop_stage=100
 nj=2
 seed=0
 corpus_root=
+mini_opts=     # extra options of `speechkit prep mini-ljspeech`, e.g. "--limit 100" for a smaller corpus
 textgrids=
 train_vocoder=false
 config=conf/train.yaml
 exp=exp/tts
 device=cpu
 help_message="Usage: $0 [--stage N] [--stop-stage M] [--nj J] [--seed S] [--corpus-root LJSPEECH_ROOT]
-          [--textgrids MFA_DIR] [--train-vocoder false|true] [--config conf/train.yaml] [--exp exp/tts]
+          [--mini-opts '...'] [--textgrids MFA_DIR] [--train-vocoder false|true] [--config conf/train.yaml] [--exp exp/tts]
           [--device cpu|cuda]"
 . ../../utils/parse_options.sh
 
@@ -26,7 +27,7 @@ if $train_vocoder; then vocoder=exp/hifigan; else vocoder=griffinlim; fi
 
 if [ $stage -le 0 ] && [ $stop_stage -ge 0 ] && $build_mini; then
   log "Stage 0: synthesize the mini LJSpeech corpus in $corpus_root"
-  [ -f "$corpus_root/metadata.csv" ] || speechkit prep mini-ljspeech --out "$corpus_root" --seed $seed --nj $nj
+  [ -f "$corpus_root/metadata.csv" ] || speechkit prep mini-ljspeech --out "$corpus_root" --seed $seed --nj $nj $mini_opts
 fi
 
 if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
