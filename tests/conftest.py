@@ -28,6 +28,18 @@ model:
   intent_hidden: 32
 train: {epochs: 3, pretrain_epochs: 1, warmup_steps: 5, log_every: 1, keep_best: 2, lr: 0.003}
 """
+# A tiny FastSpeech 2 for the tiny LJSpeech corpus (3 epochs, a plot every 5 steps).
+TINY_FASTSPEECH2 = """task: fastspeech2
+exp_dir: exp/tts
+data: {max_frames: 1500, max_utts: 4}
+model:
+  d_model: 32
+  encoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
+  decoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
+  variance: {channels: 32, dropout: 0.0}
+  postnet: {layers: 2, channels: 32}
+train: {epochs: 3, warmup_steps: 4, log_every: 1, keep_best: 2, lr: 0.003, plot_every: 5}
+"""
 
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]
 
@@ -81,6 +93,12 @@ def train_killed_then_resumed() -> Callable[..., Path]:
 def tiny_slu_yaml() -> str:
     """:data:`TINY_SLU`, for tests that write their own recipe dirs."""
     return TINY_SLU
+
+
+@pytest.fixture(scope="session")
+def tiny_fastspeech2_yaml() -> str:
+    """:data:`TINY_FASTSPEECH2`, for tests that write their own recipe dirs."""
+    return TINY_FASTSPEECH2
 
 
 @pytest.fixture(scope="session")

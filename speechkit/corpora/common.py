@@ -22,3 +22,13 @@ def resolve_audio(root: Path, listed: str, where: str) -> str:
     if not path.is_file():
         raise SpeechkitError(where, f"audio file {path} not found")
     return str(path)
+
+
+def read_lines(path: Path, missing: str) -> list[str]:
+    """The lines of the UTF-8 text file ``path``; ``missing`` says what the absent file is (a user error)."""
+    if not path.is_file():
+        raise SpeechkitError(path, missing)
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise SpeechkitError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None

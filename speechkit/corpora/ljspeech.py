@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from speechkit.corpora.common import corpus_root, resolve_audio
+from speechkit.corpora.common import corpus_root, read_lines, resolve_audio
 from speechkit.data.datadir import Utterance, sanitize_id, utt_id, write_data_dir
 from speechkit.data.text import normalize_words
 from speechkit.errors import SpeechkitError
@@ -21,12 +21,7 @@ SPLITS = ("train", "dev", "test")
 def read_metadata(root: Path, speaker: str) -> list[Utterance]:
     """Parse ``metadata.csv``; a line without three ``|`` fields is an error naming the line."""
     path = root / "metadata.csv"
-    if not path.is_file():
-        raise SpeechkitError(path, "LJSpeech metadata.csv not found")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as e:
-        raise SpeechkitError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+    lines = read_lines(path, "LJSpeech metadata.csv not found")
     utts = []
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():

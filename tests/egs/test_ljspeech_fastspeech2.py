@@ -8,18 +8,7 @@ import soundfile as sf
 
 from speechkit.data.table import read_table
 
-CONFS = {
-    "conf/train.yaml": """task: fastspeech2
-exp_dir: exp/tts
-data: {max_frames: 1500, max_utts: 4}
-model:
-  d_model: 32
-  encoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
-  decoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
-  variance: {channels: 32, dropout: 0.0}
-  postnet: {layers: 2, channels: 32}
-train: {epochs: 2, warmup_steps: 4, log_every: 1, keep_best: 2, lr: 0.003}
-""",
+CONFS = {  # conf/train.yaml: the tiny FastSpeech 2 of tests/conftest.py
     "conf/asr.yaml": """task: asr
 exp_dir: exp/asr
 data: {max_seconds: 30, max_utts: 8, cache_audio: false}
@@ -38,8 +27,8 @@ train: {epochs: 2, adversarial_from: 2, keep_best: 1, lr: 0.001}
 }
 
 
-def test_run_sh_runs_every_stage(recipe_copy, run_recipe) -> None:
-    recipe = recipe_copy("ljspeech/fastspeech2", CONFS)
+def test_run_sh_runs_every_stage(recipe_copy, run_recipe, tiny_fastspeech2_yaml: str) -> None:
+    recipe = recipe_copy("ljspeech/fastspeech2", {**CONFS, "conf/train.yaml": tiny_fastspeech2_yaml})
     res = run_recipe(recipe, "--nj", "1", "--mini-opts", "--limit 12", "--train-vocoder", "true")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert [f"Stage {n}:" in res.stdout for n in range(8)] == [True] * 8

@@ -17,17 +17,6 @@ from speechkit.data.table import read_table, write_table
 from speechkit.features.mel import TTS_MEL
 from speechkit.tts.features import extract_tts_features
 
-TINY = """task: fastspeech2
-exp_dir: exp/tts
-data: {max_frames: 1500, max_utts: 4}
-model:
-  d_model: 32
-  encoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
-  decoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
-  variance: {channels: 32, dropout: 0.0}
-  postnet: {layers: 2, channels: 32}
-train: {epochs: 3, warmup_steps: 4, log_every: 1, keep_best: 2, lr: 0.003, plot_every: 5}
-"""
 SETS = ("train", "dev", "test")
 ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # the environment of every command here: tiny models, threads only add overhead
 
@@ -37,7 +26,7 @@ def weights(path: Path) -> dict[str, torch.Tensor]:
 
 
 @pytest.fixture(scope="module")
-def recipe(tiny_lj: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def recipe(tiny_lj: Path, tiny_fastspeech2_yaml: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A recipe dir after stages 1-3 (10/1/1 utterances with ground-truth durations) with a tiny config."""
     root = tmp_path_factory.mktemp("tts_recipe")
     prepare_ljspeech(tiny_lj, root / "data", textgrids=tiny_lj / "textgrids")
@@ -46,7 +35,7 @@ def recipe(tiny_lj: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     for split in ("train", "dev"):
         extract_tts_features(root / "data" / split, root / "exp" / "feats" / split, TTS_MEL, nj=1)
     (root / "conf").mkdir()
-    (root / "conf" / "train.yaml").write_text(TINY)
+    (root / "conf" / "train.yaml").write_text(tiny_fastspeech2_yaml)
     return root
 
 
