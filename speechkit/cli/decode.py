@@ -31,7 +31,8 @@ def decode(
     alpha: float = typer.Option(0.5, "--alpha", help="LM weight, 0..10 (on natural-log LM scores)."),
     beta: float = typer.Option(1.0, "--beta", help="Word insertion bonus, -20..20."),
     alpha_beta_from: Path = typer.Option(None, "--alpha-beta-from", help="Take alpha and beta from a tune.json."),
-    beam: int = typer.Option(16, "--beam", help="Beam width."),
+    beam: int = typer.Option(None, "--beam", min=1, help="Beam width (default 16 for CTC with an LM; 4 for "
+                             "translation, where 1 is greedy)."),
     beam_prune: float = typer.Option(10.0, "--beam-prune", help="Drop hypotheses this far below the best."),
     token_min_logp: float = typer.Option(-5.0, "--token-min-logp", help="Skip units below this log-prob."),
     unk_score_offset: float = typer.Option(-10.0, "--unk-score-offset", help="Penalty per out-of-vocabulary word."),
@@ -40,14 +41,28 @@ def decode(
     tune: bool = typer.Option(False, "--tune", help="Grid-search alpha and beta on DATA (a validation set)."),
     alphas: str = typer.Option("0,0.25,0.5,0.75,1,1.5,2", "--alphas", help="Alpha grid for --tune."),
     betas: str = typer.Option("-1,0,1,2,3", "--betas", help="Beta grid for --tune."),
+    asr_model: Path = typer.Option(None, "--asr-model", help="With an mt MODEL: the ASR model that transcribes "
+                                   "DATA's speech first (the cascade); without it MT reads --source-text."),
+    source_text: str = typer.Option("text", "--source-text", help="With an mt MODEL and no --asr-model: the table "
+                                    "of DATA to translate."),
+    tts_model: Path = typer.Option(None, "--tts-model", help="With an mt MODEL: speak the translations with this "
+                                   "FastSpeech 2 model."),
+    vocoder: str = typer.Option("griffinlim", "--vocoder", help="Translation models: griffinlim or a vocoder dir."),
+    gl_iters: int = typer.Option(32, "--gl-iters", min=1, help="Griffin-Lim iterations."),
 ) -> None:
-    """Decode DATA with MODEL: SLU models write OUT/text (transcripts) and OUT/utt2intent; ASR models OUT/text.
+    """Decode DATA with MODEL: SLU models write OUT/text (transcripts) and OUT/utt2intent; ASR models OUT/text;
+    speech-to-speech translation (s2st) models OUT/<utt>.wav, wav.scp and the intermediate OUT/text; text
+    translation (mt) models OUT/text, with --asr-model and --tts-model the whole cascade ASR -> MT -> TTS.
 
     Without --lm transcripts are greedy CTC. With --lm a CTC prefix beam search adds
     alpha * ln P_lm(words) + beta * #words; --tune picks alpha and beta on a validation set (the model runs
     once) and writes OUT/tune.json, which --alpha-beta-from reads for the test set.
 
     [bold]Examples[/]
+
+      speechkit decode --model exp/s2st --data data/test
+
+      speechkit decode --model exp/mt --data data/test --asr-model exp/asr_es --tts-model exp/tts --out exp/cascade
 
       speechkit decode --model exp/slu --data data/test
 
@@ -56,8 +71,16 @@ def decode(
       speechkit decode --model exp/slu --data data/test --lm data/lm/3gram.arpa \\
         --alpha-beta-from exp/slu/decode_valid_tune/tune.json --beam 16 --nj 2
     """
+    from speechkit.models.builder import load_model_config
+
+    kind, _ = load_model_config(model)  # fails early, with one line, on a missing or foreign model dir
+    if kind in ("s2st", "mt"):
+        _translate(kind, model, data, out or model / f"decode_{data.name}", str(device_of(device)), beam or 4,
+                   asr_model, source_text, tts_model, vocoder, gl_iters)  # fmt: skip
+        return
     from speechkit.decode.beam_search import CtcBeamSearch, DecoderSpec, SearchOptions
 
+    beam = beam or 16
     if lm is None and (tune or alpha_beta_from is not None):
         raise SpeechkitError(None, "--tune and --alpha-beta-from need --lm")
     if tune and alpha_beta_from is not None:
@@ -71,7 +94,7 @@ def decode(
 
     from speechkit.decode.recognize import decode_data_dir, model_units, tune_data_dir
 
-    symbols, words = model_units(model)  # fails early, with one line, on a missing or foreign model dir
+    symbols, words = model_units(model)
     search = None
     if options is not None:  # the LM loads here and must know some of the model's words
         search = CtcBeamSearch(DecoderSpec(tuple(symbols), "piece", str(lm), tuple(dict.fromkeys(words))), options)
@@ -86,6 +109,22 @@ def decode(
     how = "greedy" if search is None else f"beam {beam}, LM alpha={alpha:g} beta={beta:g}"
     typer.echo(f"decoded {stats['n_utts']} utterances ({stats['audio_s'] / 60:.1f} min, {how}) into {out}, "
                f"RTF {stats['rtf']:.4f}")  # fmt: skip
+
+
+def _translate(kind: str, model: Path, data: Path, out: Path, device: str, beam: int, asr_model: Path | None,
+               source_text: str, tts_model: Path | None, vocoder: str, gl_iters: int) -> None:  # fmt: skip
+    """Speech-to-speech (s2st) or text (mt, optionally the cascade) translation of DATA into OUT."""
+    if kind == "s2st":
+        from speechkit.decode.s2st import translate_data_dir
+
+        info = translate_data_dir(model, data, out, vocoder, device, gl_iters, beam)
+    else:
+        from speechkit.decode.cascade import cascade_data_dir
+
+        info = cascade_data_dir(model, data, out, asr_model, source_text, tts_model, vocoder, device, beam, gl_iters)
+    speed = f", RTF {info['rtf']:.4f}" if info["rtf"] is not None else ""
+    empty = f"; {info['empty']} empty" if info["empty"] else ""
+    typer.echo(f"translated {info['utterances']} utterances (beam {beam}) into {out}{speed}{empty}")
 
 
 def _print_grid(report: dict, data: Path, grid_a: list[float], grid_b: list[float], out: Path) -> None:

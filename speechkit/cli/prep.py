@@ -74,6 +74,63 @@ def mini_ljspeech(
     _report("mini LJSpeech", build_mini_ljspeech(out, seed, nj, limit or None), out, t0)
 
 
+@app.command("mini-cvss")
+def mini_cvss(
+    out: Path = OUT,
+    seed: int = SEED,
+    nj: int = NJ,
+    train_pairs: int = typer.Option(2200, min=1, help="Sentence pairs in train.tsv."),
+    dev_pairs: int = typer.Option(200, min=1, help="Sentence pairs in dev.tsv (sentences never in train)."),
+    test_pairs: int = typer.Option(200, min=1, help="Sentence pairs in test.tsv (sentences never in train)."),
+    train_speakers: int = typer.Option(60, min=1, help="Spanish speakers of the train clips."),
+    dev_speakers: int = typer.Option(8, min=1, help="Spanish speakers of the dev clips."),
+    test_speakers: int = typer.Option(8, min=1, help="Spanish speakers of the test clips."),
+) -> None:
+    """Synthesize the mini CVSS-C corpus: OUT/cv (Common Voice layout, Spanish MP3s of many eSpeak speakers) and
+    OUT/cvss (CVSS layout: tables of English translations and their speech in one voice).
+
+    [bold]Examples[/]
+
+      speechkit prep mini-cvss --out downloads/mini_cvss
+
+      speechkit prep mini-cvss --out /tmp/cvss --train-pairs 40 --dev-pairs 8 --test-pairs 8 --train-speakers 4
+    """
+    from speechkit.mini.cvss import build_mini_cvss
+
+    t0 = time.time()
+    sizes, speakers = (train_pairs, dev_pairs, test_pairs), (train_speakers, dev_speakers, test_speakers)
+    _report("mini CVSS", build_mini_cvss(out, seed, nj, sizes, speakers), out, t0)
+
+
+@app.command("cvss")
+def cvss(
+    corpus_root: Path = ROOT,
+    source_root: Path = typer.Option(..., "--source-root", help="Common Voice folder (validated.tsv, clips/)."),
+    out: Path = OUT,
+    source_lang: str = typer.Option("es", help="Language code of the source speech (names text.<lang>)."),
+) -> None:
+    """Prepare CVSS-C/T with its Common Voice source into OUT/{train,dev,test} (source side: wav.scp, text,
+    text.<lang>, text.en, wav.scp.en) and OUT/{train,dev,test}_en (target side: wav.scp, text).
+
+    Rows whose clip, Common Voice entry or target wave is missing are dropped and named (the list in
+    OUT/dropped.txt); a file that does not decode, a target at another sample rate or a malformed row is an error.
+
+    [bold]Examples[/]
+
+      speechkit prep cvss --corpus-root /data/cvss_c/es-en --source-root /data/cv4/es --out data
+    """
+    from speechkit.corpora.cvss import prepare_cvss
+    from speechkit.utils.atomic import write_text_atomic
+
+    t0 = time.time()
+    summary = prepare_cvss(corpus_root, source_root, out, source_lang)
+    write_text_atomic(out / "dropped.txt", "".join(line + "\n" for line in summary.dropped))
+    _report("CVSS", summary.counts, out, t0)
+    if summary.dropped:
+        console.print(f"[yellow]dropped[/] {len(summary.dropped)} rows (listed in {out / 'dropped.txt'}), "
+                      f"e.g. {summary.dropped[0]}", highlight=False, soft_wrap=True)
+
+
 @app.command("fsc")
 def fsc(corpus_root: Path = ROOT, out: Path = OUT) -> None:
     """Prepare Fluent Speech Commands into OUT/{train,valid,test} (wav.scp, text, utt2spk, spk2utt, utt2intent).

@@ -107,3 +107,31 @@ def tts(
     scores = score_tts(ref_data, syn, *transcripts)
     Console(stderr=True).print(f"{MCEP.describe()}\nF0: {F0_SETTINGS}", highlight=False)
     _publish("TTS", syn, scores, results)
+
+
+@app.command()
+def s2st(
+    ref_data: Annotated[Path, typer.Option("--ref-data", help="Source-side data dir with text.en and wav.scp.en.")],
+    syn: Annotated[Path, typer.Option("--syn", help="Decode dir with translated <utt>.wav (and text).")],
+    asr_model: Annotated[Path, typer.Option("--asr-model", help="English ASR model dir: the judge.")],
+    results: ResultsOpt = None,
+    device: Annotated[str, typer.Option("--device", help="cpu or cuda, for the ASR model.")] = "cpu",
+) -> None:
+    """ASR-BLEU and ASR-chrF of translated speech, their upper bound on the reference speech, the judge's WER there,
+    and BLEU of the intermediate text; writes SYN/scores.json (SYN/asr_{syn,ref}/text hold the transcripts).
+
+    Hypotheses and references are lowercased, punctuation removed, then scored by sacrebleu (its signatures are
+    printed).
+
+    [bold]Examples[/bold]
+
+    speechkit score s2st --ref-data data/test --syn exp/s2st/decode_test --asr-model exp/asr_en --results RESULTS.md
+    """
+    from speechkit.cli.common import device_of
+    from speechkit.decode.recognize import transcribe_synthesis
+    from speechkit.score.s2st import score_s2st
+
+    syn_asr, ref_asr = transcribe_synthesis(asr_model, ref_data, syn, str(device_of(device)), "wav.scp.en")
+    scores, signature = score_s2st(ref_data, syn, syn_asr, ref_asr)
+    Console(stderr=True).print(f"sacrebleu: {signature}", highlight=False, soft_wrap=True)
+    _publish("S2ST", syn, scores, results)

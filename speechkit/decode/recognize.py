@@ -254,13 +254,15 @@ def transcribe(model_dir: str | Path, utts: Sequence[Utterance], device: str = "
     return run_recognizer(model_dir, utts, seconds, device)[1].greedy
 
 
-def transcribe_synthesis(model_dir: str | Path, ref_data: str | Path, syn_dir: str | Path,
-                         device: str = "cpu") -> tuple[dict[str, str], dict[str, str]]:  # fmt: skip
+def transcribe_synthesis(model_dir: str | Path, ref_data: str | Path, syn_dir: str | Path, device: str = "cpu",
+                         ref_wavs: str = "wav.scp") -> tuple[dict[str, str], dict[str, str]]:  # fmt: skip
     """Transcripts of the synthesized ``syn_dir/<utt>.wav`` of every utterance of ``ref_data`` that has one, and of
-    the real recordings of ``ref_data``, for ``score tts``'s intelligibility figures. Both are also written, to
+    the real recordings of ``ref_data`` (the table ``ref_wavs``: ``wav.scp.en`` for a translation's target speech),
+    for the intelligibility figures of ``score tts`` and ``score s2st``. Both are also written, to
     ``syn_dir/asr_syn/text`` and ``syn_dir/asr_ref/text``, so the errors can be read."""
     syn_dir = Path(syn_dir)
-    utts = load_data_dir(ref_data)
+    utts = load_data_dir(ref_data, extra=[] if ref_wavs == "wav.scp" else [ref_wavs])
+    utts = [replace(u, wav=u.extra.get(ref_wavs, u.wav)) for u in utts]
     synthesized = [replace(u, wav=str(syn_dir / f"{u.utt}.wav")) for u in utts if (syn_dir / f"{u.utt}.wav").is_file()]
     if not synthesized:
         raise SpeechkitError(syn_dir, f"holds no <utt>.wav for any utterance of {ref_data}")

@@ -106,3 +106,32 @@ class Lexicon:
             prons = [self.guessed[word]]
         unique = dict.fromkeys(tuple(p if stress else strip_stress(p)) for p in prons)
         return [list(p) for p in unique]
+
+
+def word_of_tokens(lexicon: Lexicon, words: Sequence[str], tokens: Sequence[str]) -> list[int] | None:
+    """Per token of an aligned phone sequence (``sil`` anywhere, stress digits ignored), the index of the word of
+    ``words`` it belongs to, -1 for ``sil``; None when no choice of the words' pronunciations spells ``tokens``.
+
+    An aligner picks one pronunciation per word; this recovers which, by depth-first search over the alternatives.
+    Example: ``word_of_tokens(lex, ["a", "cat"], ["sil", "AH0", "K", "AE1", "T"])`` -> ``[-1, 0, 1, 1, 1]``.
+    """
+    plain = strip_stress(tokens)
+    prons = [[tuple(p) for p in lexicon.lookup(w, stress=False)] for w in words]
+    out: list[int] = []
+
+    def match(i: int, w: int) -> bool:
+        while i < len(plain) and plain[i] == SIL:
+            out.append(-1)
+            i += 1
+        if w == len(words):
+            return i == len(plain)
+        mark = len(out)
+        for pron in prons[w]:
+            if tuple(plain[i : i + len(pron)]) == pron:
+                out.extend([w] * len(pron))
+                if match(i + len(pron), w + 1):
+                    return True
+                del out[mark:]
+        return False
+
+    return out if match(0, 0) else None

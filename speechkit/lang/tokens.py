@@ -166,6 +166,21 @@ class BpeTokenizer:
             raise SpeechkitError(self.path, f"token id {bad[0]} is not in 0..{self.num_pieces}")
         return self._sp.decode(pieces)
 
+    def word_index(self, ids: Iterable[int]) -> list[int]:
+        """Per id of a sentence, the 0-based index of the word it belongs to (a ``▁`` piece starts a word)."""
+        out, word = [], -1
+        for i in ids:
+            word += self._sp.id_to_piece(i - 1).startswith("\u2581") or word < 0
+            out.append(word)
+        return out
+
     def token_list(self) -> TokenList:
         """The same ids as a :class:`TokenList` (``<blank> 0``, then the pieces), for ``bpe_tokens.txt``."""
         return TokenList([BLANK, *(self._sp.id_to_piece(i) for i in range(self.num_pieces))], self.path)
+
+
+def trained_tokenizer(texts: Iterable[str], model: str | Path, vocab_size: int,
+                      model_type: str = "bpe") -> BpeTokenizer:  # fmt: skip
+    """:func:`train_bpe` into ``model`` (the ``.model`` path), then the tokenizer it wrote."""
+    train_bpe(texts, Path(model).with_suffix(""), vocab_size, model_type)
+    return BpeTokenizer(model)

@@ -20,6 +20,8 @@ from speechkit.models.aligner import AlignerModel, AlignerModelConfig
 from speechkit.models.ctc import ASRModel, ASRModelConfig
 from speechkit.models.fastspeech2 import FastSpeech2, FastSpeech2Config
 from speechkit.models.hifigan import HiFiGAN, HiFiGANConfig
+from speechkit.models.mt import MTModel, MTModelConfig
+from speechkit.models.s2st import S2STModel, S2STModelConfig
 from speechkit.models.slu import SLUModel, SLUModelConfig
 from speechkit.utils.atomic import write_text_atomic
 from speechkit.utils.checkpoint import load, save
@@ -30,6 +32,8 @@ KINDS: dict[str, tuple[type, type[nn.Module]]] = {
     "hifigan": (HiFiGANConfig, HiFiGAN),
     "fastspeech2": (FastSpeech2Config, FastSpeech2),
     "aligner": (AlignerModelConfig, AlignerModel),
+    "s2st": (S2STModelConfig, S2STModel),
+    "mt": (MTModelConfig, MTModel),
 }
 
 

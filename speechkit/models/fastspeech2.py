@@ -135,32 +135,28 @@ class Postnet(nn.Module):
         return (mel + h.transpose(1, 2)).masked_fill(mask[..., None], 0.0)
 
 
-class FastSpeech2(nn.Module):
-    """Token ids in; z-normalized mels (before and after the postnet) and variance predictions out."""
+class MelDecoder(nn.Module):
+    """The second half of FastSpeech 2, shared with the speech-to-speech translator's synthesizer: variance adaptor,
+    length regulator, FFT-block decoder, linear to z-normalized mels and the postnet. Subclasses build the
+    ``(B, N, d)`` token sequence it expands, then call :meth:`build_mel_decoder` (after their own layers, so that
+    random initialization draws in the order of the data flow)."""
 
-    def __init__(self, cfg: FastSpeech2Config) -> None:
-        super().__init__()
-        if len(cfg.tokens) < 2 or cfg.tokens[0] != PAD:
-            raise ValueError(f"tokens must start with {PAD!r} and hold at least one phone, got {cfg.tokens[:3]}")
-        self.cfg = cfg
+    def build_mel_decoder(self, cfg: FastSpeech2Config) -> None:
         d, n_mels = cfg.d_model, cfg.mel.n_mels
-        self.embed = nn.Embedding(len(cfg.tokens), d, padding_idx=0)
-        self.encoder = FFTStack(d, cfg.encoder)
         self.variance = VarianceAdaptor(d, cfg.variance)
         self.decoder = FFTStack(d, cfg.decoder)
         self.mel_out = nn.Linear(d, n_mels)
         self.postnet = Postnet(n_mels, cfg.postnet)
         self.mel_norm = GlobalCMVN(n_mels)
 
-    def forward(self, tokens: Tensor, lengths: Tensor, durations: Tensor | None = None, pitch: Tensor | None = None,
-                energy: Tensor | None = None, controls: Controls = Controls()) -> dict[str, Tensor]:  # fmt: skip
-        """``tokens`` ``(B, N)`` ids (0-padded) of ``lengths`` ``(B,)``; training passes the targets ``durations``
+    def decode_mels(self, x: Tensor, lengths: Tensor, durations: Tensor | None = None, pitch: Tensor | None = None,
+                    energy: Tensor | None = None, controls: Controls = Controls()) -> dict[str, Tensor]:  # fmt: skip
+        """``x`` ``(B, N, d)`` token states of ``lengths`` ``(B,)``; training passes the targets ``durations``
         (frames), raw ``pitch`` (log-F0) and ``energy``, all ``(B, N)``.
 
         Returns :meth:`VarianceAdaptor.forward`'s entries plus ``mel`` and ``mel_post`` ``(B, T, n_mels)``
         (z-normalized, zero on padding).
         """
-        x = self.encoder(self.embed(tokens), lengths)
         out = self.variance(x, lengths, durations, pitch, energy, controls)
         mask = padding_mask(out["frame_lengths"], out["frames"].shape[1])
         y = self.decoder(out.pop("frames"), out["frame_lengths"])
@@ -168,12 +164,33 @@ class FastSpeech2(nn.Module):
         out["mel_post"] = self.postnet(out["mel"], mask)
         return out
 
-    @torch.no_grad()
-    def synthesize(self, tokens: Tensor, lengths: Tensor, controls: Controls = Controls()) -> dict[str, Tensor]:
-        """Inference: ``log_mel`` ``(B, T, n_mels)`` in the log-mel scale (padding at the log floor), its
-        ``frame_lengths`` ``(B,)`` and the ``durations`` ``(B, N)`` used."""
-        out = self.forward(tokens, lengths, controls=controls)
+    def log_mel(self, out: dict[str, Tensor]) -> dict[str, Tensor]:
+        """From :meth:`decode_mels`'s output at inference: ``log_mel`` ``(B, T, n_mels)`` in the log-mel scale
+        (padding at the log floor), its ``frame_lengths`` ``(B,)`` and the ``durations`` ``(B, N)`` used."""
         mask = padding_mask(out["frame_lengths"], out["mel_post"].shape[1])
         log_mel = out["mel_post"] / self.mel_norm.istd + self.mel_norm.mean
         log_mel = log_mel.masked_fill(mask[..., None], math.log(LOG_FLOOR))
         return {"log_mel": log_mel, "frame_lengths": out["frame_lengths"], "durations": out["durations"]}
+
+
+class FastSpeech2(MelDecoder):
+    """Token ids in; z-normalized mels (before and after the postnet) and variance predictions out."""
+
+    def __init__(self, cfg: FastSpeech2Config) -> None:
+        if len(cfg.tokens) < 2 or cfg.tokens[0] != PAD:
+            raise ValueError(f"tokens must start with {PAD!r} and hold at least one phone, got {cfg.tokens[:3]}")
+        super().__init__()
+        self.cfg = cfg
+        self.embed = nn.Embedding(len(cfg.tokens), cfg.d_model, padding_idx=0)
+        self.encoder = FFTStack(cfg.d_model, cfg.encoder)
+        self.build_mel_decoder(cfg)
+
+    def forward(self, tokens: Tensor, lengths: Tensor, durations: Tensor | None = None, pitch: Tensor | None = None,
+                energy: Tensor | None = None, controls: Controls = Controls()) -> dict[str, Tensor]:  # fmt: skip
+        """``tokens`` ``(B, N)`` ids (0-padded) of ``lengths`` ``(B,)``; the rest as :meth:`MelDecoder.decode_mels`."""
+        return self.decode_mels(self.encoder(self.embed(tokens), lengths), lengths, durations, pitch, energy, controls)
+
+    @torch.no_grad()
+    def synthesize(self, tokens: Tensor, lengths: Tensor, controls: Controls = Controls()) -> dict[str, Tensor]:
+        """Inference: :meth:`MelDecoder.log_mel` of the predicted mels."""
+        return self.log_mel(self.forward(tokens, lengths, controls=controls))

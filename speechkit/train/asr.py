@@ -16,14 +16,14 @@ from typing import Any, Literal
 import torch
 
 from speechkit.data.datadir import Utterance, load_data_dir
-from speechkit.lang.tokens import BpeTokenizer, train_bpe
+from speechkit.lang.tokens import trained_tokenizer
 from speechkit.models.ctc import ASRModel, ASRModelConfig
 from speechkit.score.asr import asr_scores
 from speechkit.train.audio_data import AudioDataConfig, AudioTask, ctc_loss
 from speechkit.train.loop import LoopConfig, millions
 
-TOKEN_MODEL = "lang/bpe"
-"""Where the token model goes in the experiment dir (``.model`` and ``.vocab`` appended), as in an SLU model dir."""
+TOKEN_MODEL = "lang/bpe.model"
+"""Where the token model goes in the experiment dir (with its ``.vocab``), as in an SLU model dir."""
 
 
 @dataclass
@@ -54,9 +54,8 @@ class ASRTask(AudioTask):
     def __init__(self, cfg: ASRConfig, exp: Path) -> None:
         self.cfg, dc = cfg, cfg.data
         train_utts = load_data_dir(dc.train)
-        (exp / "lang").mkdir(parents=True, exist_ok=True)
-        train_bpe([u.text for u in train_utts], exp / TOKEN_MODEL, cfg.tokens.size, cfg.tokens.type)
-        self.tokenizer = BpeTokenizer(exp / f"{TOKEN_MODEL}.model")
+        self.tokenizer = trained_tokenizer([u.text for u in train_utts], exp / TOKEN_MODEL, cfg.tokens.size,
+                                           cfg.tokens.type)  # fmt: skip
         cfg.model.n_tokens = len(self.tokenizer)
         super().__init__(dc, train_utts, load_data_dir(dc.valid), cfg.model.mel.sample_rate, cfg.train.seed)
 

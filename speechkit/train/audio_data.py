@@ -63,7 +63,13 @@ class AudioTask:
     def train_batches(self, epoch: int) -> DataLoader:
         self.sampler.set_epoch(epoch)
         self.train_set.set_epoch(epoch)
-        return DataLoader(self.train_set, batch_sampler=self.sampler, collate_fn=collate, num_workers=self.num_workers)
+        return DataLoader(self.train_set, batch_sampler=self.sampler, collate_fn=self.collate_batch,
+                          num_workers=self.num_workers)  # fmt: skip
+
+    def collate_batch(self, items: list[Any]) -> dict[str, Any]:
+        """Items of the training or validation set into a batch (a task with more than audio and integer targets
+        in its items overrides this)."""
+        return collate(items)
 
     def features(self, model: ConformerCTC, batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
         batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
@@ -74,7 +80,7 @@ class AudioTask:
                            ) -> Iterator[tuple[list[int], dict[str, Any], dict[str, torch.Tensor]]]:  # fmt: skip
         """Each validation batch: its item indices, the batch with features, and the model's outputs."""
         for idx in self.valid_batches:
-            b = self.features(model, collate([self.valid_set[i] for i in idx]), device)
+            b = self.features(model, self.collate_batch([self.valid_set[i] for i in idx]), device)
             yield idx, b, model(b["feats"], b["feat_lengths"])
 
     def greedy_results(self, idx: list[int], log_probs: Tensor, lengths: Tensor,

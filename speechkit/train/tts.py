@@ -140,7 +140,7 @@ class TTSTask:
         dc, mc = cfg.data, cfg.model
         train_utts = load_data_dir(dc.train, extra=ALIGNMENT_FILES)
         mc.tokens = token_inventory(train_utts)
-        mc.leading_sil, mc.trailing_sil = _edge_silence(train_utts)
+        mc.leading_sil, mc.trailing_sil = edge_silence(train_utts)
         valid_utts = load_data_dir(dc.valid, extra=ALIGNMENT_FILES)
         self.stats = read_stats(dc.train_feats, mc.mel)
         read_stats(dc.valid_feats, mc.mel)
@@ -230,7 +230,7 @@ def plot_mels(png: Path, utt: str, target: Tensor, predicted: Tensor, frames: in
     plt.close(fig)
 
 
-def _edge_silence(utts: list[Utterance]) -> tuple[bool, bool]:
+def edge_silence(utts: list[Utterance]) -> tuple[bool, bool]:
     """Whether most training utterances start / end with ``sil`` (the front end then adds it there)."""
     phones = [u.extra["phones"].split() for u in utts]
     return (2 * sum(p[0] == SIL for p in phones) > len(phones), 2 * sum(p[-1] == SIL for p in phones) > len(phones))

@@ -159,22 +159,32 @@ class Frontend:
 
     def __call__(self, text: str) -> list[str]:
         """ARPAbet tokens (with ``sil``) for ``text``; a word G2P cannot read raises naming it."""
+        return self.tokens_and_words(text)[0]
+
+    def tokens_and_words(self, text: str) -> tuple[list[str], list[int]]:
+        """The tokens of :meth:`__call__` and, per token, the index of its word among the words of ``text`` (-1 for
+        ``sil``): what a synthesizer conditioned on word-level states needs."""
         tokens: list[str] = []
+        words: list[int] = []
         for word in self.words(text):
             if word == SIL:
                 tokens.append(SIL)
+                words.append(-1)
                 continue
             try:
                 phones = self.lexicon.lookup(word, stress=True)[0]
             except SpeechkitError as e:
                 raise SpeechkitError(None, f"text {text!r}: {e.problem}") from None
             tokens += phones if self.stress else strip_stress(phones)
+            words += [max(words, default=-1) + 1] * len(phones)
         if tokens[0] == SIL and not self.leading_sil:
-            tokens.pop(0)
+            del tokens[0], words[0]
         if tokens[-1] == SIL and not self.trailing_sil:
-            tokens.pop()
+            del tokens[-1], words[-1]
         if self.leading_sil and tokens[0] != SIL:
             tokens.insert(0, SIL)
+            words.insert(0, -1)
         if self.trailing_sil and tokens[-1] != SIL:
             tokens.append(SIL)
-        return tokens
+            words.append(-1)
+        return tokens, words
