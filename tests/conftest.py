@@ -15,6 +15,7 @@ import pytest
 
 from speechkit.corpora.fsc import prepare_fsc
 from speechkit.lang.prepare import prepare_lang
+from speechkit.mini.cvss import build_mini_cvss
 from speechkit.mini.fsc import build_mini_fsc
 from speechkit.mini.ljspeech import build_mini_ljspeech
 
@@ -40,8 +41,79 @@ model:
   postnet: {layers: 2, channels: 32}
 train: {epochs: 3, warmup_steps: 4, log_every: 1, keep_best: 2, lr: 0.003, plot_every: 5}
 """
+# Tiny configs of every model of the S2ST recipe (egs/cvss/s2st1), two epochs each: they run, not learn.
+TINY_S2ST_CONFS = {
+    "conf/direct.yaml": """task: s2st
+exp_dir: exp/s2st
+data:
+  target_train: data/train_en
+  target_valid: data/dev_en
+  train_feats: exp/feats/train_en
+  valid_feats: exp/feats/dev_en
+  max_seconds: 30
+  max_utts: 8
+  cache_audio: false
+tokens: {source: {type: char}, target: {type: bpe, size: 100}}
+model:
+  encoder: {d_model: 32, num_heads: 2, ffn_dim: 64, num_layers: 2, kernel_size: 7, dropout: 0.0, subsampling_channels: 8}
+  decoder: {d_model: 32, layers: 1, heads: 2, ffn_dim: 64, dropout: 0.0}
+  synth:
+    d_model: 32
+    encoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
+    decoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
+    variance: {channels: 32, dropout: 0.0}
+    postnet: {layers: 2, channels: 32}
+  max_pieces: 20
+train: {epochs: 2, warmup_steps: 4, log_every: 1, keep_best: 2, lr: 0.003}
+""",
+    "conf/asr_en.yaml": """task: asr
+exp_dir: exp/asr_en
+data: {train: data/train_en, valid: data/dev_en, max_seconds: 30, max_utts: 8, cache_audio: false}
+tokens: {type: bpe, size: 100}
+model:
+  encoder: {d_model: 32, num_heads: 2, ffn_dim: 64, num_layers: 2, kernel_size: 7, subsampling_channels: 8}
+train: {epochs: 2, warmup_steps: 2, log_every: 1}
+""",
+    "conf/asr_es.yaml": """task: asr
+exp_dir: exp/asr_es
+data: {train: data/train, valid: data/dev, max_seconds: 30, max_utts: 8, cache_audio: false}
+tokens: {type: bpe, size: 100}
+model:
+  encoder: {d_model: 32, num_heads: 2, ffn_dim: 64, num_layers: 2, kernel_size: 7, subsampling_channels: 8}
+train: {epochs: 2, warmup_steps: 2, log_every: 1}
+""",
+    "conf/mt.yaml": """task: mt
+exp_dir: exp/mt
+data: {max_tokens: 300, max_utts: 8}
+tokens: {source: {type: bpe, size: 100}, target: {type: bpe, size: 100}}
+model:
+  encoder_layers: 1
+  decoder: {d_model: 32, layers: 1, heads: 2, ffn_dim: 64, dropout: 0.0}
+  max_pieces: 20
+train: {epochs: 2, warmup_steps: 2, log_every: 1}
+""",
+    "conf/tts.yaml": """task: fastspeech2
+exp_dir: exp/tts
+data:
+  train: data/train_en
+  valid: data/dev_en
+  train_feats: exp/feats/train_en
+  valid_feats: exp/feats/dev_en
+  max_frames: 1500
+  max_utts: 4
+model:
+  d_model: 32
+  encoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
+  decoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
+  variance: {channels: 32, dropout: 0.0}
+  postnet: {layers: 2, channels: 32}
+train: {epochs: 2, warmup_steps: 4, log_every: 1, keep_best: 2, lr: 0.003}
+""",
+}
+MINI_CVSS_TINY = "--train-pairs 24 --dev-pairs 6 --test-pairs 6 --train-speakers 2 --dev-speakers 1 --test-speakers 1"
 
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]
+EGS = Path(__file__).parents[1] / "egs"
 
 
 def _environ(env: dict[str, str]) -> dict[str, str] | None:
@@ -102,6 +174,18 @@ def tiny_fastspeech2_yaml() -> str:
 
 
 @pytest.fixture(scope="session")
+def tiny_s2st_confs() -> dict[str, str]:
+    """:data:`TINY_S2ST_CONFS`, to write over a copy of egs/cvss/s2st1's conf/."""
+    return TINY_S2ST_CONFS
+
+
+@pytest.fixture(scope="session")
+def mini_cvss_tiny_opts() -> str:
+    """``run.sh --mini-opts`` for a mini CVSS corpus of 24/6/6 pairs and 2/1/1 speakers."""
+    return MINI_CVSS_TINY
+
+
+@pytest.fixture(scope="session")
 def tiny_fsc(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A mini FSC corpus with 2/1/1 speakers saying 8 phrasings each."""
     root = tmp_path_factory.mktemp("corpora") / "mini_fsc"
@@ -118,6 +202,14 @@ def tiny_lj(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_cvss(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A mini CVSS corpus (``cv/`` and ``cvss/``) of 24/6/6 sentence pairs and 2/1/1 Spanish speakers."""
+    root = tmp_path_factory.mktemp("corpora") / "mini_cvss"
+    build_mini_cvss(root, seed=0, nj=1, sizes=(24, 6, 6), speakers=(2, 1, 1))
+    return root
+
+
+@pytest.fixture(scope="session")
 def tiny_recipe(tiny_fsc: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A recipe dir with prepared data and lang for the tiny FSC corpus, and conf/train.yaml (:data:`TINY_SLU`).
     Shared by the session: tests copy it before they write exp/ into it."""
@@ -127,3 +219,33 @@ def tiny_recipe(tiny_fsc: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     (recipe / "conf").mkdir()
     (recipe / "conf" / "train.yaml").write_text(TINY_SLU)
     return recipe
+
+
+def _copy_recipe(recipe: str, dest: Path, confs: dict[str, str]) -> Path:
+    """``egs/<recipe>`` and ``egs/utils`` copied under ``dest`` (no data/, exp/ or RESULTS.md), each of ``confs``
+    (``conf/x.yaml`` -> text) written over the recipe's own; returns the copied recipe dir."""
+    shutil.copytree(EGS / "utils", dest / "egs" / "utils")
+    skip = shutil.ignore_patterns("data", "exp", "downloads", "RESULTS.md")
+    copy = shutil.copytree(EGS / recipe, dest / "egs" / recipe, ignore=skip)
+    for name, text in confs.items():
+        (copy / name).unlink(missing_ok=True)  # a symlink (conf/train.yaml) is replaced, not written through
+        (copy / name).write_text(text)
+    return copy
+
+
+def _run_recipe(recipe: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``bash run.sh ARGS`` in ``recipe`` with one torch thread (tiny models: threads only add overhead)."""
+    return subprocess.run(["bash", str(recipe / "run.sh"), *args], capture_output=True, text=True, check=False,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def copy_recipe() -> Callable[[str, Path, dict[str, str]], Path]:
+    """``copy_recipe("fsc/slu1", dest, {"conf/train.yaml": TINY})``: see :func:`_copy_recipe`."""
+    return _copy_recipe
+
+
+@pytest.fixture(scope="session")
+def run_recipe() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``run_recipe(recipe_dir, "--stage", "3")``: ``bash run.sh ARGS`` with one torch thread."""
+    return _run_recipe

@@ -10,6 +10,16 @@ import soundfile as sf
 
 from speechkit.errors import SpeechkitError
 from speechkit.utils.atomic import atomic_path
+from speechkit.utils.stderr import quiet_stderr
+
+
+def _decode_error(path: Path, e: Exception) -> SpeechkitError:
+    """One line for a file libsndfile cannot read: its own message names the path and, for data it cannot parse,
+    wrongly says the file does not exist."""
+    message = str(e).split("': ", 1)[-1]
+    if "does not exist" in message or "not a regular file" in message:
+        message = "not audio in a format libsndfile reads, or corrupt"
+    return SpeechkitError(path, f"cannot decode audio ({message})")
 
 
 def audio_info(path: str | Path) -> sf._SoundFileInfo:
@@ -18,9 +28,10 @@ def audio_info(path: str | Path) -> sf._SoundFileInfo:
     if not path.is_file():
         raise SpeechkitError(path, "audio file not found")
     try:
-        return sf.info(str(path))
+        with quiet_stderr():  # mpg123 prints warnings about broken MP3s itself
+            return sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError) as e:
-        raise SpeechkitError(path, f"cannot decode audio ({e})") from None
+        raise _decode_error(path, e) from None
 
 
 def read_audio(path: str | Path, sample_rate: int | None = None) -> np.ndarray:
@@ -32,9 +43,10 @@ def read_audio(path: str | Path, sample_rate: int | None = None) -> np.ndarray:
     if not path.is_file():
         raise SpeechkitError(path, "audio file not found")
     try:
-        wav, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        with quiet_stderr():
+            wav, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as e:
-        raise SpeechkitError(path, f"cannot decode audio ({e})") from None
+        raise _decode_error(path, e) from None
     if wav.shape[1] != 1:
         raise SpeechkitError(path, f"expected mono audio, found {wav.shape[1]} channels")
     wav = wav[:, 0]

@@ -14,7 +14,7 @@ from pathlib import Path
 import kenlm
 
 from speechkit.errors import SpeechkitError
-from speechkit.lm.perplexity import quiet_stderr
+from speechkit.utils.stderr import quiet_stderr
 
 History = tuple[str, ...]
 BOS: History = ("<s>",)

@@ -7,10 +7,7 @@ without ``</s>`` (SRILM's ppl1), which does not reward a model for predicting se
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +16,7 @@ import kenlm
 from speechkit.errors import SpeechkitError
 from speechkit.lm.arpa import read_arpa
 from speechkit.lm.kneser_ney import read_sentences
+from speechkit.utils.stderr import quiet_stderr
 
 _BINARY_MAGIC = b"mmap lm "
 
@@ -56,19 +54,6 @@ class Perplexity:
 
 def _ppl(logprob: float, tokens: int) -> float:
     return 10 ** (-logprob / tokens) if tokens else math.nan
-
-
-@contextlib.contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """Silence KenLM's loading chatter, which C++ writes to file descriptor 2."""
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def load_model(path: str | Path) -> kenlm.Model:

@@ -7,7 +7,8 @@ Layout written (as in the real corpora)::
     OUT/cvss/{train,dev,test}.tsv      <clip>.mp3 TAB normalized English translation (no header)
     OUT/cvss/<split>/<clip>.mp3.wav    24 kHz mono 16-bit, one fixed English voice (CVSS-C's single speaker)
 
-Sentence pairs come from :mod:`speechkit.mini.sentences`; dev and test sentences never occur in train. Source
+Sentence pairs come from :mod:`speechkit.mini.sentences`; dev and test sentences never occur in train, and with
+the default sizes every word of theirs occurs in train at least twice. Source
 speakers are eSpeak's Spanish accents x voice variants x pitch, range and rate, disjoint across splits, each
 clip with Common Voice-like leading/trailing silence, gain and background noise; target speech is clean, with
 short edge silences. Every clip is rendered from the seed alone in a fresh process, so the corpus is the same
@@ -37,6 +38,9 @@ TARGET_RATE = 24000
 SOURCE_ACCENTS = ("es", "es-419")
 TARGET_VOICE = Voice("en-us", "", 50, 50, 170)
 SPLITS = ("train", "dev", "test")
+POOL = 2600
+"""Sentence pairs drawn at least, so that a smaller corpus's dev and test sentences are drawn as the full one's
+(every word of theirs occurring twice in the full training split)."""
 CV_HEADER = ["client_id", "path", "sentence", "up_votes", "down_votes", "age", "gender", "accent"]
 
 
@@ -98,8 +102,9 @@ def build_mini_cvss(out: str | Path, seed: int = 0, nj: int = 2, sizes: tuple[in
     ``sizes``: train/dev/test sentence pairs; ``speakers``: train/dev/test source speakers.
     """
     rng = random.Random(seed)
-    pairs = generate_pairs(sum(sizes), seed)
-    splits = dict(zip(SPLITS, split_pairs(pairs, sizes[1], sizes[2], seed)))
+    train, dev, test = split_pairs(generate_pairs(max(sum(sizes), POOL), seed), sizes[1], sizes[2], seed)
+    splits = {"train": train[: sizes[0]], "dev": dev, "test": test}
+    pairs = [p for chosen in splits.values() for p in chosen]
     voices = _speakers(rng, sum(speakers))
     bounds = np.cumsum((0,) + tuple(speakers))
     numbers = rng.sample(range(10_000_000, 30_000_000), len(pairs))
@@ -118,7 +123,7 @@ def build_mini_cvss(out: str | Path, seed: int = 0, nj: int = 2, sizes: tuple[in
                 rate = voice.rate + rng.randint(-10, 10)
                 said = Voice(voice.name, voice.variant, voice.pitch, voice.pitch_range, rate)
                 by_speaker[k].append(Clip(str(tmp / "cv" / "clips" / clip), pair.es, said, SOURCE_RATE,
-                                          rng.uniform(0.3, 1.2), rng.uniform(0.3, 1.0), rng.uniform(-14, -2),
+                                          rng.uniform(0.1, 0.6), rng.uniform(0.1, 0.5), rng.uniform(-14, -2),
                                           rng.uniform(15, 40), rng.getrandbits(32)))  # fmt: skip
                 cv_rows.append([client, clip, pair.es, str(rng.randint(2, 4)), "0", "", gender, ""])
                 cvss[split].append((clip, pair))

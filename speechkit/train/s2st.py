@@ -28,7 +28,8 @@ from speechkit.data.dataset import AudioDataset
 from speechkit.data.dataset import collate as collate_audio
 from speechkit.errors import SpeechkitError
 from speechkit.lang.lexicon import Lexicon, word_of_tokens
-from speechkit.lang.tokens import trained_tokenizer
+from speechkit.lang.tokens import BpeTokenizer, trained_tokenizer
+from speechkit.models.builder import load_model, load_model_config
 from speechkit.models.s2st import SOURCE_UNITS, TARGET_UNITS, S2STModel, S2STModelConfig
 from speechkit.models.text_decoder import EOS_ID, PIECE_OFFSET
 from speechkit.score.s2st import bleu_chrf
@@ -62,6 +63,11 @@ class S2STTokens:
 
 @dataclass
 class S2STTrainConfig(LoopConfig):
+    """Loss weights, and ``init_encoder``: an ASR model dir (trained on the source speech, with the same front end
+    and encoder sizes) whose front end, CMVN and encoder start a fresh model, and its CTC head too when its units
+    are the source units (as ESPnet's speech translation recipes start from a pretrained ASR encoder)."""
+
+    init_encoder: str = ""
     ce_weight: float = 1.0
     ctc_weight: float = 0.3
     acoustic_weight: float = 1.0
@@ -152,12 +158,32 @@ class S2STTask(AudioTask):
         return collate(items)
 
     def init_model(self, model: S2STModel, max_utts: int = 1000, batch_size: int = 64) -> None:
-        """Source CMVN from the training audio; the synthesizer's mel, pitch and energy statistics."""
-        super().init_model(model, max_utts, batch_size)
+        """The front end and encoder from ``train.init_encoder`` (else source CMVN from the training audio); the
+        synthesizer's mel, pitch and energy statistics."""
+        if self.cfg.train.init_encoder:
+            self._init_encoder(model, Path(self.cfg.train.init_encoder))
+        else:
+            super().init_model(model, max_utts, batch_size)
         stats, synth = self.stats, model.synth
         synth.mel_norm.set_stats(torch.tensor(stats["mel"]["mean"]), torch.tensor(stats["mel"]["std"]))
         for norm, key in ((synth.variance.pitch_norm, "pitch"), (synth.variance.energy_norm, "energy")):
             norm.set_stats(torch.tensor([stats[key]["mean"]]), torch.tensor([stats[key]["std"]]))
+
+    def _init_encoder(self, model: S2STModel, asr_dir: Path) -> None:
+        kind, _ = load_model_config(asr_dir)
+        if kind != "asr":
+            raise SpeechkitError(asr_dir, f"train.init_encoder must be an ASR model dir, this is a {kind} model")
+        _, asr = load_model(asr_dir)
+        prefixes = ("logmel.", "cmvn.", "subsample.", "encoder.")
+        state = {k: v for k, v in asr.state_dict().items() if k.startswith(prefixes)}
+        if BpeTokenizer(asr_dir / "lang" / "bpe.model").token_list().symbols == self.source.token_list().symbols:
+            state.update({f"ctc_{k}": v for k, v in asr.state_dict().items() if k.startswith("head.")})
+        own = model.state_dict()
+        bad = next((k for k, v in state.items() if k not in own or own[k].shape != v.shape), None)
+        if bad is not None:
+            raise SpeechkitError(asr_dir, f"its {bad} does not fit the model's (give model.mel and model.encoder the "
+                                 "ASR model's settings)")  # fmt: skip
+        model.load_state_dict(state, strict=False)
 
     def describe(self, model: S2STModel) -> str:
         return (f"S2ST model: {millions(model)} M parameters (synthesizer {millions(model.synth)} M), "

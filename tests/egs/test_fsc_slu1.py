@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from speechkit.data.table import read_table
 
 MINI = "--train-speakers 2 --valid-speakers 1 --test-speakers 1 --phrasings-per-speaker 8"
 
 
-def test_run_sh_runs_every_stage(recipe_copy, run_recipe, tiny_slu_yaml: str) -> None:
-    recipe = recipe_copy("fsc/slu1", {"conf/train.yaml": tiny_slu_yaml})
+def test_run_sh_runs_every_stage(copy_recipe, run_recipe, tmp_path: Path, tiny_slu_yaml: str) -> None:
+    recipe = copy_recipe("fsc/slu1", tmp_path, {"conf/train.yaml": tiny_slu_yaml})
     res = run_recipe(recipe, "--nj", "1", "--mini-opts", MINI)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert [f"Stage {n}:" in res.stdout for n in range(6)] == [True] * 6

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import soundfile as sf
 
@@ -27,8 +28,8 @@ train: {epochs: 2, adversarial_from: 2, keep_best: 1, lr: 0.001}
 }
 
 
-def test_run_sh_runs_every_stage(recipe_copy, run_recipe, tiny_fastspeech2_yaml: str) -> None:
-    recipe = recipe_copy("ljspeech/fastspeech2", {**CONFS, "conf/train.yaml": tiny_fastspeech2_yaml})
+def test_run_sh_runs_every_stage(copy_recipe, run_recipe, tmp_path: Path, tiny_fastspeech2_yaml: str) -> None:
+    recipe = copy_recipe("ljspeech/fastspeech2", tmp_path, {**CONFS, "conf/train.yaml": tiny_fastspeech2_yaml})
     res = run_recipe(recipe, "--nj", "1", "--mini-opts", "--limit 12", "--train-vocoder", "true")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert [f"Stage {n}:" in res.stdout for n in range(8)] == [True] * 8

@@ -10,6 +10,7 @@ import soundfile as sf
 from praatio import textgrid
 
 from speechkit.data.text import normalize_words
+from speechkit.mini.cvss import build_mini_cvss
 from speechkit.mini.fsc import build_mini_fsc
 
 
@@ -32,14 +33,16 @@ def test_mini_fsc_layout_and_speaker_disjoint_splits(tiny_fsc: Path) -> None:
     assert not speakers["train"] & speakers["test"] and not speakers["train"] & speakers["valid"]
 
 
-def test_mini_fsc_is_deterministic_for_a_seed(tmp_path: Path) -> None:
-    def digest(root: Path) -> str:
-        h = hashlib.sha256()
-        for p in sorted(root.rglob("*")):
-            if p.is_file():
-                h.update(str(p.relative_to(root)).encode() + p.read_bytes())
-        return h.hexdigest()
+def digest(root: Path) -> str:
+    """One hash of every file's relative path and bytes under ``root``."""
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(root)).encode() + p.read_bytes())
+    return h.hexdigest()
 
+
+def test_mini_fsc_is_deterministic_for_a_seed(tmp_path: Path) -> None:
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     build_mini_fsc(a, seed=7, nj=1, speakers=(1, 1, 1), phrasings_per_speaker=3)
     build_mini_fsc(b, seed=7, nj=2, speakers=(1, 1, 1), phrasings_per_speaker=3)
@@ -70,3 +73,28 @@ def test_mini_ljspeech_textgrids_match_audio_and_transcripts(tiny_lj: Path) -> N
             if w.label:  # every word is covered exactly by its phones
                 inside = [p for p in phones if w.start <= p.start and p.end <= w.end]
                 assert inside and inside[0].start == w.start and inside[-1].end == w.end
+
+
+def test_mini_cvss_layouts_speakers_and_unseen_test_sentences(tiny_cvss: Path) -> None:
+    with open(tiny_cvss / "cv" / "validated.tsv", newline="", encoding="utf-8") as f:
+        rows = {r["path"]: r for r in csv.DictReader(f, delimiter="\t")}
+    assert list(next(iter(rows.values()))) == ["client_id", "path", "sentence", "up_votes", "down_votes", "age",
+                                               "gender", "accent"]  # fmt: skip
+    speakers, sentences = {}, {}
+    for split, n in (("train", 24), ("dev", 6), ("test", 6)):
+        lines = [line.split("\t") for line in (tiny_cvss / "cvss" / f"{split}.tsv").read_text().splitlines()]
+        assert len(lines) == n and all(len(fields) == 2 and fields[1] == normalize_words(fields[1]) for fields in lines)
+        speakers[split] = {rows[clip]["client_id"] for clip, _ in lines}
+        sentences[split] = {rows[clip]["sentence"] for clip, _ in lines}
+        source, target = sf.info(str(tiny_cvss / "cv" / "clips" / lines[0][0])), sf.info(
+            str(tiny_cvss / "cvss" / split / f"{lines[0][0]}.wav"))
+        assert (source.format, source.samplerate, target.samplerate, target.channels) == ("MP3", 48000, 24000, 1)
+        assert all(len(c) == 128 for c in speakers[split])
+    assert not speakers["train"] & (speakers["dev"] | speakers["test"]) and not speakers["dev"] & speakers["test"]
+    assert not sentences["test"] & sentences["train"] and not sentences["dev"] & sentences["train"]
+
+
+def test_mini_cvss_is_the_same_whatever_nj(tmp_path: Path) -> None:
+    build_mini_cvss(tmp_path / "a", seed=3, nj=1, sizes=(4, 2, 2), speakers=(1, 1, 1))
+    build_mini_cvss(tmp_path / "b", seed=3, nj=2, sizes=(4, 2, 2), speakers=(1, 1, 1))
+    assert digest(tmp_path / "a") == digest(tmp_path / "b")

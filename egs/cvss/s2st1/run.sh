@@ -17,9 +17,9 @@ device=cpu
 help_message="Usage: $0 [--stage N] [--stop-stage M] [--nj J] [--seed S] [--corpus-root CVSS_ROOT --source-root CV_ROOT]
           [--mini-opts '...'] [--vocoder griffinlim|MODEL_DIR] [--device cpu|cuda]"
 . ../../utils/parse_options.sh
+. ../../utils/train_jobs.sh
 
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') $*"; }
-train() { speechkit train --recipe . --config "$1" --device $device train.seed=$seed; }
 if [ -z "$corpus_root" ]; then
   corpus_root=downloads/mini_cvss/cvss; source_root=downloads/mini_cvss/cv; build_mini=true
 else
@@ -54,29 +54,28 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
 fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
-  log "Stage 4: train the English ASR judge on the target speech (exp/asr_en)"
+  log "Stage 4: train the English ASR judge on the target speech (exp/asr_en) and the cascade's Spanish ASR (exp/asr_es)"
   train conf/asr_en.yaml
+  train conf/asr_es.yaml
+  wait_jobs
 fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
-  log "Stage 5: train the direct speech-to-speech model (exp/s2st)"
+  log "Stage 5: train the direct speech-to-speech model (exp/s2st) and the cascade's MT (exp/mt) and TTS (exp/tts)"
   train conf/direct.yaml
+  train conf/mt.yaml conf/tts.yaml
+  wait_jobs
 fi
 
 if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
-  log "Stage 6: train the cascade: Spanish ASR (exp/asr_es), MT (exp/mt), English FastSpeech 2 (exp/tts)"
-  for conf in asr_es mt tts; do train conf/$conf.yaml; done
-fi
-
-if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
-  log "Stage 7: translate data/test with both systems"
+  log "Stage 6: translate data/test with both systems"
   speechkit decode --model exp/s2st --data data/test --vocoder $vocoder --device $device
   speechkit decode --model exp/mt --data data/test --asr-model exp/asr_es --tts-model exp/tts --vocoder $vocoder \
     --device $device --out exp/cascade/decode_test
 fi
 
-if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
-  log "Stage 8: ASR-BLEU of both (the judge on the reference speech is the upper bound)"
+if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
+  log "Stage 7: ASR-BLEU of both (the judge on the reference speech is the upper bound)"
   for dir in exp/s2st/decode_test exp/cascade/decode_test; do
     speechkit score s2st --ref-data data/test --syn $dir --asr-model exp/asr_en --device $device --results RESULTS.md
   done
