@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,21 +30,23 @@ model:
   intent_hidden: 32
 train: {epochs: 3, pretrain_epochs: 1, warmup_steps: 5, log_every: 1, keep_best: 2, lr: 0.003}
 """
+# The sizes of a tiny FastSpeech 2 (the TTS model's and the direct S2ST model's synthesizer)
+TINY_FFT = """  d_model: 32
+  encoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
+  decoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
+  variance: {channels: 32, dropout: 0.0}
+  postnet: {layers: 2, channels: 32}
+"""
 # A tiny FastSpeech 2 for the tiny LJSpeech corpus (3 epochs, a plot every 5 steps).
 TINY_FASTSPEECH2 = """task: fastspeech2
 exp_dir: exp/tts
 data: {max_frames: 1500, max_utts: 4}
 model:
-  d_model: 32
-  encoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
-  decoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
-  variance: {channels: 32, dropout: 0.0}
-  postnet: {layers: 2, channels: 32}
-train: {epochs: 3, warmup_steps: 4, log_every: 1, keep_best: 2, lr: 0.003, plot_every: 5}
+""" + TINY_FFT + """train: {epochs: 3, warmup_steps: 4, log_every: 1, keep_best: 2, lr: 0.003, plot_every: 5}
 """
-# Tiny configs of every model of the S2ST recipe (egs/cvss/s2st1), two epochs each: they run, not learn.
-TINY_S2ST_CONFS = {
-    "conf/direct.yaml": """task: s2st
+# A tiny direct S2ST model trained from scratch, and tiny configs of every model of the S2ST recipe
+# (egs/cvss/s2st1), whose direct model starts from the tiny cascade's parts; two epochs each: they run, not learn.
+TINY_S2ST_DIRECT = """task: s2st
 exp_dir: exp/s2st
 data:
   target_train: data/train_en
@@ -55,33 +58,33 @@ data:
   cache_audio: false
 tokens: {source: {type: char}, target: {type: bpe, size: 100}}
 model:
-  encoder: {d_model: 32, num_heads: 2, ffn_dim: 64, num_layers: 2, kernel_size: 7, dropout: 0.0, subsampling_channels: 8}
+  encoder: {d_model: 32, num_heads: 2, ffn_dim: 64, num_layers: 2, kernel_size: 7, dropout: 0.0,
+            subsampling_channels: 8}
+  adapter_layers: 1
   decoder: {d_model: 32, layers: 1, heads: 2, ffn_dim: 64, dropout: 0.0}
   synth:
-    d_model: 32
-    encoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
-    decoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
-    variance: {channels: 32, dropout: 0.0}
-    postnet: {layers: 2, channels: 32}
-  max_pieces: 20
+""" + textwrap.indent(TINY_FFT, "  ") + """  max_pieces: 20
 train: {epochs: 2, warmup_steps: 4, log_every: 1, keep_best: 2, lr: 0.003}
-""",
-    "conf/asr_en.yaml": """task: asr
-exp_dir: exp/asr_en
-data: {train: data/train_en, valid: data/dev_en, max_seconds: 30, max_utts: 8, cache_audio: false}
-tokens: {type: bpe, size: 100}
+"""
+
+
+def _tiny_asr(name: str, suffix: str) -> str:
+    """A tiny ASR config trained on ``data/train{suffix}`` (the judge on English, the cascade's on Spanish)."""
+    return f"""task: asr
+exp_dir: exp/{name}
+data: {{train: data/train{suffix}, valid: data/dev{suffix}, max_seconds: 30, max_utts: 8, cache_audio: false}}
+tokens: {{type: bpe, size: 100}}
 model:
-  encoder: {d_model: 32, num_heads: 2, ffn_dim: 64, num_layers: 2, kernel_size: 7, subsampling_channels: 8}
-train: {epochs: 2, warmup_steps: 2, log_every: 1}
-""",
-    "conf/asr_es.yaml": """task: asr
-exp_dir: exp/asr_es
-data: {train: data/train, valid: data/dev, max_seconds: 30, max_utts: 8, cache_audio: false}
-tokens: {type: bpe, size: 100}
-model:
-  encoder: {d_model: 32, num_heads: 2, ffn_dim: 64, num_layers: 2, kernel_size: 7, subsampling_channels: 8}
-train: {epochs: 2, warmup_steps: 2, log_every: 1}
-""",
+  encoder: {{d_model: 32, num_heads: 2, ffn_dim: 64, num_layers: 2, kernel_size: 7, subsampling_channels: 8}}
+train: {{epochs: 2, warmup_steps: 2, log_every: 1}}
+"""
+
+
+TINY_S2ST_CONFS = {
+    "conf/direct.yaml": TINY_S2ST_DIRECT.replace("train: {", "train: {init_encoder: exp/asr_es, init_decoder: exp/mt, "
+                                                 "init_synth: exp/tts, "),
+    "conf/asr_en.yaml": _tiny_asr("asr_en", "_en"),
+    "conf/asr_es.yaml": _tiny_asr("asr_es", ""),
     "conf/mt.yaml": """task: mt
 exp_dir: exp/mt
 data: {max_tokens: 300, max_utts: 8}
@@ -102,12 +105,7 @@ data:
   max_frames: 1500
   max_utts: 4
 model:
-  d_model: 32
-  encoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
-  decoder: {layers: 1, heads: 2, ffn_dim: 64, kernel_size: 3, dropout: 0.0}
-  variance: {channels: 32, dropout: 0.0}
-  postnet: {layers: 2, channels: 32}
-train: {epochs: 2, warmup_steps: 4, log_every: 1, keep_best: 2, lr: 0.003}
+""" + TINY_FFT + """train: {epochs: 2, warmup_steps: 4, log_every: 1, keep_best: 2, lr: 0.003}
 """,
 }
 MINI_CVSS_TINY = "--train-pairs 24 --dev-pairs 6 --test-pairs 6 --train-speakers 2 --dev-speakers 1 --test-speakers 1"
@@ -171,6 +169,12 @@ def tiny_slu_yaml() -> str:
 def tiny_fastspeech2_yaml() -> str:
     """:data:`TINY_FASTSPEECH2`, for tests that write their own recipe dirs."""
     return TINY_FASTSPEECH2
+
+
+@pytest.fixture(scope="session")
+def tiny_s2st_direct() -> str:
+    """:data:`TINY_S2ST_DIRECT`: a tiny direct model config without pretrained parts."""
+    return TINY_S2ST_DIRECT
 
 
 @pytest.fixture(scope="session")

@@ -79,7 +79,7 @@ def mini_cvss(
     out: Path = OUT,
     seed: int = SEED,
     nj: int = NJ,
-    train_pairs: int = typer.Option(2200, min=1, help="Sentence pairs in train.tsv."),
+    train_pairs: int = typer.Option(5000, min=1, help="Sentence pairs in train.tsv."),
     dev_pairs: int = typer.Option(200, min=1, help="Sentence pairs in dev.tsv (sentences never in train)."),
     test_pairs: int = typer.Option(200, min=1, help="Sentence pairs in test.tsv (sentences never in train)."),
     train_speakers: int = typer.Option(60, min=1, help="Spanish speakers of the train clips."),

@@ -38,7 +38,7 @@ TARGET_RATE = 24000
 SOURCE_ACCENTS = ("es", "es-419")
 TARGET_VOICE = Voice("en-us", "", 50, 50, 170)
 SPLITS = ("train", "dev", "test")
-POOL = 2600
+POOL = 5400
 """Sentence pairs drawn at least, so that a smaller corpus's dev and test sentences are drawn as the full one's
 (every word of theirs occurring twice in the full training split)."""
 CV_HEADER = ["client_id", "path", "sentence", "up_votes", "down_votes", "age", "gender", "accent"]
@@ -95,7 +95,7 @@ def _speakers(rng: random.Random, n: int) -> list[tuple[str, Voice, str]]:
     return out
 
 
-def build_mini_cvss(out: str | Path, seed: int = 0, nj: int = 2, sizes: tuple[int, int, int] = (2200, 200, 200),
+def build_mini_cvss(out: str | Path, seed: int = 0, nj: int = 2, sizes: tuple[int, int, int] = (5000, 200, 200),
                     speakers: tuple[int, int, int] = (60, 8, 8)) -> tuple[int, float]:  # fmt: skip
     """Write the mini CVSS corpus to ``out`` (replaced atomically); return (sentence pairs, hours of source speech).
 

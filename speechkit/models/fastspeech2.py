@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -148,6 +149,13 @@ class MelDecoder(nn.Module):
         self.mel_out = nn.Linear(d, n_mels)
         self.postnet = Postnet(n_mels, cfg.postnet)
         self.mel_norm = GlobalCMVN(n_mels)
+
+    def set_feature_stats(self, stats: dict[str, Any]) -> None:
+        """The training set's mel, pitch and energy statistics (``tts.features.read_stats``) into the normalization
+        buffers of a fresh model."""
+        self.mel_norm.set_stats(torch.tensor(stats["mel"]["mean"]), torch.tensor(stats["mel"]["std"]))
+        for norm, key in ((self.variance.pitch_norm, "pitch"), (self.variance.energy_norm, "energy")):
+            norm.set_stats(torch.tensor([stats[key]["mean"]]), torch.tensor([stats[key]["std"]]))
 
     def decode_mels(self, x: Tensor, lengths: Tensor, durations: Tensor | None = None, pitch: Tensor | None = None,
                     energy: Tensor | None = None, controls: Controls = Controls()) -> dict[str, Tensor]:  # fmt: skip

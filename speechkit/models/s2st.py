@@ -4,7 +4,8 @@ Three parts tied by one attention:
 
 1. **Speech encoder**: the Conformer-CTC stack of :class:`~speechkit.models.ctc.ConformerCTC` (log-mel, CMVN,
    SpecAugment, 4x subsampling, Conformer layers) with a CTC head on the *source* transcript at ``ctc_layer``
-   (an auxiliary loss, as the FSC model pretrains on phones).
+   (an auxiliary loss, as the FSC model pretrains on phones), then ``adapter_layers`` Transformer layers at the
+   decoder's width.
 2. **Linguistic decoder**: an autoregressive Transformer decoder over target text units (sentencepiece pieces;
    with a vocabulary as large as the domain's, whole words). Its last layer's cross-attention output is *the*
    attention context.
@@ -48,6 +49,7 @@ class S2STModelConfig:
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     specaug: SpecAugConfig = field(default_factory=SpecAugConfig)
     ctc_layer: int = 0  # 0: the top layer
+    adapter_layers: int = 2
     decoder: TextDecoderConfig = field(default_factory=TextDecoderConfig)
     synth: FastSpeech2Config = field(default_factory=lambda: FastSpeech2Config(mel=TTS_MEL))
     n_source_units: int = 0
@@ -62,6 +64,8 @@ class PhoneSynthesizer(MelDecoder):
         super().__init__()
         self.embed = nn.Embedding(len(cfg.tokens), cfg.d_model, padding_idx=0)
         self.condition = nn.Linear(2 * d_text, cfg.d_model)
+        nn.init.zeros_(self.condition.weight)  # starts as a plain TTS: the decoder's influence is learned
+        nn.init.zeros_(self.condition.bias)
         self.encoder = FFTStack(cfg.d_model, cfg.encoder)
         self.build_mel_decoder(cfg)
 
@@ -92,7 +96,14 @@ class S2STModel(ConformerCTC):
         self.cfg = cfg
         d_enc, d_text = cfg.encoder.d_model, cfg.decoder.d_model
         self.ctc_head = nn.Linear(d_enc, cfg.n_source_units)
-        self.bridge = nn.Linear(d_enc, d_text)
+        # the acoustic encoder's frames to the decoder's width, then Transformer layers that turn letter-level CTC
+        # states into what a text decoder attends to (a text encoder's job in MT)
+        self.bridge = nn.Sequential(nn.Linear(d_enc, d_text), nn.LayerNorm(d_text))
+        dec = cfg.decoder
+        layer = nn.TransformerEncoderLayer(d_text, dec.heads, dec.ffn_dim, dec.dropout, batch_first=True,
+                                           norm_first=True)  # fmt: skip
+        self.adapter = nn.TransformerEncoder(layer, cfg.adapter_layers, enable_nested_tensor=False)
+        self.adapter_norm = nn.LayerNorm(d_text)
         self.text_decoder = TextDecoder(cfg.decoder, cfg.n_pieces + PIECE_OFFSET)
         self.synth = PhoneSynthesizer(cfg.synth, d_text)
 
@@ -101,7 +112,8 @@ class S2STModel(ConformerCTC):
         top = self.cfg.encoder.num_layers
         ctc_layer = self.cfg.ctc_layer or top
         layers, xlens = self.encode(feats, lengths, {ctc_layer, top})
-        return {"ctc": self.ctc_head(layers[ctc_layer]).log_softmax(-1), "memory": self.bridge(layers[top]),
+        memory = self.adapter(self.bridge(layers[top]), src_key_padding_mask=padding_mask(xlens, layers[top].shape[1]))
+        return {"ctc": self.ctc_head(layers[ctc_layer]).log_softmax(-1), "memory": self.adapter_norm(memory),
                 "lengths": xlens}  # fmt: skip
 
     def forward(self, feats: Tensor, lengths: Tensor, b: dict[str, Tensor]) -> dict[str, Tensor]:

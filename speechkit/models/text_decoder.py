@@ -52,6 +52,15 @@ class DecoderLayer(nn.Module):
         x = x + self.dropout(context)
         return x + self.dropout(self.ffn(self.norms[2](x))), context
 
+    def step(self, x: Tensor, past: Tensor, memory: Tensor, memory_mask: Tensor) -> tuple[Tensor, Tensor]:
+        """Inference for one new position: ``x`` ``(B, 1, d)``, ``past`` the normalized inputs of the earlier
+        positions ``(B, t, d)`` (what self-attention reads) -> the output and ``past`` with this position added."""
+        h = self.norms[0](x)
+        past = torch.cat([past, h], 1)
+        x = x + self.self_attn(h, past, past, need_weights=False)[0]
+        x = x + self.cross_attn(self.norms[1](x), memory, memory, key_padding_mask=memory_mask, need_weights=False)[0]
+        return x + self.ffn(self.norms[2](x)), past
+
 
 class TextDecoder(nn.Module):
     """Piece ids ``(B, L)`` (begin-of-sentence first) and encoder ``memory`` -> next-piece logits, the last layer's
@@ -77,8 +86,22 @@ class TextDecoder(nn.Module):
         x = self.norm(x)
         return self.out(x), x, context
 
+    def _step(self, ids: Tensor, pos: int, cache: list[Tensor], memory: Tensor,
+              memory_mask: Tensor) -> tuple[Tensor, list[Tensor]]:  # fmt: skip
+        """Log-probabilities of the next id after ``ids`` ``(B,)`` at position ``pos``, and the layers' caches
+        (eval mode: :meth:`forward` without dropout, one position at a time)."""
+        d = self.embed.embedding_dim
+        x = self.embed(ids)[:, None] * self.scale + sinusoids(pos + 1, d, ids.device)[pos]
+        new = []
+        for layer, past in zip(self.layers, cache):
+            x, past = layer.step(x, past, memory, memory_mask)
+            new.append(past)
+        logits = self.out(self.norm(x))[:, 0].float()
+        logits[:, PAD_ID] = float("-inf")  # padding is never a next piece
+        return logits.log_softmax(-1), new
 
-
+    def _empty_cache(self, n: int, memory: Tensor) -> list[Tensor]:
+        return [memory.new_zeros(n, 0, self.embed.embedding_dim) for _ in self.layers]
 
     @torch.no_grad()
     def greedy(self, memory: Tensor, memory_mask: Tensor, max_len: int) -> list[list[int]]:
@@ -86,9 +109,9 @@ class TextDecoder(nn.Module):
         B, device = memory.shape[0], memory.device
         ids = torch.full((B, 1), EOS_ID, dtype=torch.long, device=device)
         done = torch.zeros(B, dtype=torch.bool, device=device)
-        for _ in range(max_len):
-            logits = self(ids, torch.full((B,), ids.shape[1], device=device), memory, memory_mask)[0][:, -1]
-            logits[:, PAD_ID] = float("-inf")
+        cache = self._empty_cache(B, memory)
+        for pos in range(max_len):
+            logits, cache = self._step(ids[:, -1], pos, cache, memory, memory_mask)
             nxt = logits.argmax(-1).masked_fill(done, PAD_ID)
             ids = torch.cat([ids, nxt[:, None]], 1)
             done |= nxt == EOS_ID
@@ -109,11 +132,10 @@ class TextDecoder(nn.Module):
         ids = torch.full((1, 1), EOS_ID, dtype=torch.long, device=device)
         scores = torch.zeros(1, device=device)
         finished: list[tuple[float, list[int]]] = []
+        cache = self._empty_cache(1, memory)
         for step in range(1, max_len + 1):
             n = len(ids)
-            logp = self(ids, torch.full((n,), step, device=device), memory.expand(n, -1, -1),
-                        memory_mask.expand(n, -1))[0][:, -1].log_softmax(-1)  # fmt: skip
-            logp[:, PAD_ID] = float("-inf")
+            logp, cache = self._step(ids[:, -1], step - 1, cache, memory.expand(n, -1, -1), memory_mask.expand(n, -1))
             total = (scores[:, None] + logp).flatten()
             top, flat = total.topk(min(beam, len(total)))
             rows, nxt = flat // logp.shape[1], flat % logp.shape[1]
@@ -127,7 +149,9 @@ class TextDecoder(nn.Module):
             if not keep or (len(finished) >= beam and max(f for f, _ in finished) >= best_open):
                 break
             scores = torch.tensor([s for s, _, _ in keep], device=device)
-            ids = torch.cat([ids[[r for _, r, _ in keep]], torch.tensor([[t] for _, _, t in keep], device=device)], 1)
+            rows = [r for _, r, _ in keep]
+            ids = torch.cat([ids[rows], torch.tensor([[t] for _, _, t in keep], device=device)], 1)
+            cache = [c[rows] for c in cache]
         if not finished:
             finished = [(float(s), row[1:]) for s, row in zip(scores.tolist(), ids.tolist())]
         return _tokenizer_ids(max(finished, key=lambda f: f[0])[1] + [EOS_ID])

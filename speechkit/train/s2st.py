@@ -63,11 +63,16 @@ class S2STTokens:
 
 @dataclass
 class S2STTrainConfig(LoopConfig):
-    """Loss weights, and ``init_encoder``: an ASR model dir (trained on the source speech, with the same front end
-    and encoder sizes) whose front end, CMVN and encoder start a fresh model, and its CTC head too when its units
-    are the source units (as ESPnet's speech translation recipes start from a pretrained ASR encoder)."""
+    """Loss weights, and the model dirs whose weights start a fresh model (as speech translation recipes start
+    from pretrained parts; each must have the sizes of the part it starts): ``init_encoder``, an ASR model of the
+    source speech (front end, CMVN, encoder, and its CTC head when its units are the source units);
+    ``init_decoder``, an MT model with the same target units (its decoder); ``init_synth``, a FastSpeech 2 model of
+    the target speech with the same phones (all of it: the synthesizer then starts as that TTS, its conditioning on
+    the decoder starting at zero). Training then tunes the whole model end to end."""
 
     init_encoder: str = ""
+    init_decoder: str = ""
+    init_synth: str = ""
     ce_weight: float = 1.0
     ctc_weight: float = 0.3
     acoustic_weight: float = 1.0
@@ -158,32 +163,32 @@ class S2STTask(AudioTask):
         return collate(items)
 
     def init_model(self, model: S2STModel, max_utts: int = 1000, batch_size: int = 64) -> None:
-        """The front end and encoder from ``train.init_encoder`` (else source CMVN from the training audio); the
-        synthesizer's mel, pitch and energy statistics."""
-        if self.cfg.train.init_encoder:
-            self._init_encoder(model, Path(self.cfg.train.init_encoder))
+        """Parts from the ``train.init_*`` model dirs (without ``init_encoder``, source CMVN from the training
+        audio); the synthesizer's mel, pitch and energy statistics."""
+        tc = self.cfg.train
+        if tc.init_encoder:
+            same = self._units(tc.init_encoder, "lang/bpe.model") == self.source.token_list().symbols
+            _load_part(model, tc.init_encoder, "asr", {"logmel.": "logmel.", "cmvn.": "cmvn.",
+                                                       "subsample.": "subsample.", "encoder.": "encoder.",
+                                                       **({"head.": "ctc_head."} if same else {})})  # fmt: skip
         else:
             super().init_model(model, max_utts, batch_size)
-        stats, synth = self.stats, model.synth
-        synth.mel_norm.set_stats(torch.tensor(stats["mel"]["mean"]), torch.tensor(stats["mel"]["std"]))
-        for norm, key in ((synth.variance.pitch_norm, "pitch"), (synth.variance.energy_norm, "energy")):
-            norm.set_stats(torch.tensor([stats[key]["mean"]]), torch.tensor([stats[key]["std"]]))
+        if tc.init_decoder:
+            if self._units(tc.init_decoder, TARGET_UNITS) != self.target.token_list().symbols:
+                raise SpeechkitError(Path(tc.init_decoder) / TARGET_UNITS, "train.init_decoder: its target units "
+                                     "are not this model's (train both with the same tokens.target on the same text)")
+            _load_part(model, tc.init_decoder, "mt", {"text_decoder.": "text_decoder."})
+        if tc.init_synth:
+            tokens = load_model_config(Path(tc.init_synth))[1].tokens
+            if tokens != self.cfg.model.synth.tokens:
+                raise SpeechkitError(tc.init_synth, "train.init_synth: its phone inventory is not this model's "
+                                     "(train it on the same aligned target speech)")  # fmt: skip
+            _load_part(model, tc.init_synth, "fastspeech2", {"": "synth."})
+        model.synth.set_feature_stats(self.stats)
 
-    def _init_encoder(self, model: S2STModel, asr_dir: Path) -> None:
-        kind, _ = load_model_config(asr_dir)
-        if kind != "asr":
-            raise SpeechkitError(asr_dir, f"train.init_encoder must be an ASR model dir, this is a {kind} model")
-        _, asr = load_model(asr_dir)
-        prefixes = ("logmel.", "cmvn.", "subsample.", "encoder.")
-        state = {k: v for k, v in asr.state_dict().items() if k.startswith(prefixes)}
-        if BpeTokenizer(asr_dir / "lang" / "bpe.model").token_list().symbols == self.source.token_list().symbols:
-            state.update({f"ctc_{k}": v for k, v in asr.state_dict().items() if k.startswith("head.")})
-        own = model.state_dict()
-        bad = next((k for k, v in state.items() if k not in own or own[k].shape != v.shape), None)
-        if bad is not None:
-            raise SpeechkitError(asr_dir, f"its {bad} does not fit the model's (give model.mel and model.encoder the "
-                                 "ASR model's settings)")  # fmt: skip
-        model.load_state_dict(state, strict=False)
+    @staticmethod
+    def _units(model_dir: str, name: str) -> list[str]:
+        return BpeTokenizer(Path(model_dir) / name).token_list().symbols
 
     def describe(self, model: S2STModel) -> str:
         return (f"S2ST model: {millions(model)} M parameters (synthesizer {millions(model.synth)} M), "
@@ -225,6 +230,26 @@ class S2STTask(AudioTask):
         metrics["bleu"], metrics["chrf"], _ = bleu_chrf(refs, hyps)
         metrics["score"] = metrics["bleu"]
         return metrics
+
+
+def _load_part(model: S2STModel, model_dir: str, kind: str, prefixes: dict[str, str]) -> None:
+    """Copy the weights of the ``kind`` model in ``model_dir`` whose names start with a key of ``prefixes`` into
+    ``model``, renamed to the value's prefix; a missing or differently shaped weight is a user error."""
+    found, _ = load_model_config(Path(model_dir))
+    if found != kind:
+        raise SpeechkitError(model_dir, f"is a {found} model; a {kind} model dir is needed here")
+    own = model.state_dict()
+    state = {}
+    for name, value in load_model(model_dir)[1].state_dict().items():
+        prefix = next((p for p in prefixes if name.startswith(p)), None)
+        if prefix is None:
+            continue
+        ours = prefixes[prefix] + name[len(prefix) :]
+        if ours not in own or own[ours].shape != value.shape:
+            raise SpeechkitError(model_dir, f"its {name} does not fit this model's {ours} (give the part the sizes "
+                                 "of the model it starts from)")  # fmt: skip
+        state[ours] = value
+    model.load_state_dict(state, strict=False)
 
 
 def _target_of(targets: dict[str, Utterance], u: Utterance, data_dir: str) -> Utterance:

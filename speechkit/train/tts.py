@@ -158,10 +158,7 @@ class TTSTask:
 
     def init_model(self, model: FastSpeech2) -> None:
         """The training set's mel, pitch and energy statistics into a fresh model's normalization buffers."""
-        stats = self.stats
-        model.mel_norm.set_stats(torch.tensor(stats["mel"]["mean"]), torch.tensor(stats["mel"]["std"]))
-        for norm, key in ((model.variance.pitch_norm, "pitch"), (model.variance.energy_norm, "energy")):
-            norm.set_stats(torch.tensor([stats[key]["mean"]]), torch.tensor([stats[key]["std"]]))
+        model.set_feature_stats(self.stats)
 
     def describe(self, model: FastSpeech2) -> str:
         return (f"FastSpeech 2: {millions(model)} M parameters, {len(self.train_set)} training utterances, "

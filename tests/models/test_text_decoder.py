@@ -44,3 +44,15 @@ def test_beam_search_finds_the_exhaustive_best_and_beam_one_is_greedy() -> None:
         found = dec.beam_search(memory, mask, max_len=4, beam=200)[0]
         assert [i + PIECE_OFFSET for i in found] == best, seed
         assert dec.beam_search(memory, mask, max_len=4, beam=1) == dec.greedy(memory, mask, max_len=4)
+
+
+@torch.no_grad()
+def test_cached_steps_give_the_full_passes_log_probabilities() -> None:
+    dec, memory, mask = _decoder()
+    ids = torch.tensor([[EOS_ID, 3, 2, 4, 2]])
+    full = dec(ids, torch.tensor([5]), memory, mask)[0][0]
+    full[:, 0] = float("-inf")
+    cache = dec._empty_cache(1, memory)
+    for pos in range(5):
+        step, cache = dec._step(ids[:, pos], pos, cache, memory, mask)
+        assert torch.allclose(step[0], full[pos].log_softmax(-1), atol=1e-5)

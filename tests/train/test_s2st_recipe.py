@@ -14,10 +14,11 @@ from speechkit.data.table import read_table
 
 @pytest.fixture(scope="module")
 def recipe(tmp_path_factory: pytest.TempPathFactory, copy_recipe, run_recipe, tiny_s2st_confs: dict[str, str],
-           mini_cvss_tiny_opts: str) -> Path:  # fmt: skip
-    """A copy of egs/cvss/s2st1 with tiny configs (conf/train.yaml = the tiny direct model) after stages 0-3."""
+           tiny_s2st_direct: str, mini_cvss_tiny_opts: str) -> Path:  # fmt: skip
+    """A copy of egs/cvss/s2st1 with tiny configs (conf/train.yaml: the tiny direct model from scratch) after stages
+    0-3."""
     root = copy_recipe("cvss/s2st1", tmp_path_factory.mktemp("s2st"),
-                       {**tiny_s2st_confs, "conf/train.yaml": tiny_s2st_confs["conf/direct.yaml"]})  # fmt: skip
+                       {**tiny_s2st_confs, "conf/train.yaml": tiny_s2st_direct})  # fmt: skip
     res = run_recipe(root, "--nj", "1", "--stop-stage", "3", "--mini-opts", mini_cvss_tiny_opts)
     assert res.returncode == 0, res.stderr[-3000:]
     return root

@@ -54,16 +54,16 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
 fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
-  log "Stage 4: train the English ASR judge on the target speech (exp/asr_en) and the cascade's Spanish ASR (exp/asr_es)"
-  train conf/asr_en.yaml
+  log "Stage 4: train the cascade: Spanish ASR (exp/asr_es), MT (exp/mt) and English FastSpeech 2 (exp/tts)"
   train conf/asr_es.yaml
+  train conf/mt.yaml conf/tts.yaml
   wait_jobs
 fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
-  log "Stage 5: train the direct speech-to-speech model (exp/s2st) and the cascade's MT (exp/mt) and TTS (exp/tts)"
+  log "Stage 5: train the direct model (exp/s2st, from the cascade's parts) and the English ASR judge (exp/asr_en)"
   train conf/direct.yaml
-  train conf/mt.yaml conf/tts.yaml
+  train conf/asr_en.yaml
   wait_jobs
 fi
 
