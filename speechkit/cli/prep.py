@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 app = typer.Typer(no_args_is_help=True, help="Build mini corpora and prepare corpora into data directories.")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 OUT = typer.Option(..., "--out", help="Output directory.")
 ROOT = typer.Option(..., "--corpus-root", help="Corpus root in the real layout.")
@@ -128,7 +128,7 @@ def cvss(
     _report("CVSS", summary.counts, out, t0)
     if summary.dropped:
         console.print(f"[yellow]dropped[/] {len(summary.dropped)} rows (listed in {out / 'dropped.txt'}), "
-                      f"e.g. {summary.dropped[0]}", highlight=False, soft_wrap=True)
+                      f"e.g. {summary.dropped[0]}", highlight=False)
 
 
 @app.command("fsc")
