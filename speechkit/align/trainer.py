@@ -99,7 +99,7 @@ def train_aligner(model: AlignerModel, utts: Sequence[Utterance], slots: Sequenc
                   seed: int = 0, device: str | torch.device = "cpu", console: Console | None = None) -> AlignerModel:
     """Train ``model`` (freshly built) on ``utts`` spoken as ``slots`` with the schedule ``cfg``; see the module
     docstring. Returns it in eval mode with priors from the final alignment."""
-    console = console or Console(stderr=True)
+    console = console or Console(stderr=True, soft_wrap=True)
     torch.manual_seed(seed)
     random.seed(seed)
     model.to(device)

@@ -31,7 +31,7 @@ app.command("train")(train.train)
 app.command("decode")(decode.decode)
 app.command("synth")(synth.synth)
 _state = {"verbose": False}
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
@@ -46,7 +46,7 @@ def main() -> None:
     except SpeechkitError as e:
         if _state["verbose"]:
             raise
-        err.print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
+        err.print(Text.assemble(("error: ", "bold red"), str(e)))
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]")

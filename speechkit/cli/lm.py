@@ -25,7 +25,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
     help="N-gram language models: train (modified Kneser-Ney), perplexity, KenLM binary conversion.",
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 BuildBinaryOpt = Annotated[
     Path | None, typer.Option("--build-binary", help="KenLM's build_binary program (default: build_binary on PATH).")
@@ -70,11 +70,11 @@ def train(
         warnings = train_arpa(text, order, out).fallbacks
         how = "built-in estimator"
     for warning in warnings:
-        console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
-    console.print(f"[green]{order}-gram LM[/] -> {out}  ({how}; {time.time() - t0:.1f} s)", soft_wrap=True)
+        console.print(f"[yellow]warning:[/] {warning}")
+    console.print(f"[green]{order}-gram LM[/] -> {out}  ({how}; {time.time() - t0:.1f} s)")
     if converter is not None and binary is not None:
         convert(converter, out, binary)
-        console.print(f"[green]binary LM[/] -> {binary}", soft_wrap=True)
+        console.print(f"[green]binary LM[/] -> {binary}")
 
 
 @app.command()
@@ -120,4 +120,4 @@ def binary(
     tool = require_tool("build_binary", build_binary)
     validate_arpa(arpa)
     convert(tool, arpa, out, kind)
-    console.print(f"[green]binary LM[/] -> {out}", soft_wrap=True)
+    console.print(f"[green]binary LM[/] -> {out}")

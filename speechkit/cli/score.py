@@ -15,6 +15,7 @@ from speechkit.score.asr import score_asr
 from speechkit.score.intent import score_intent
 from speechkit.score.report import Scores, append_results, print_scores
 
+console = Console(stderr=True, soft_wrap=True)
 app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
@@ -35,7 +36,7 @@ def _publish(kind: str, out: Path, scores: Scores, results: Path | None) -> None
     """Print the table, warn about missing hypotheses, and append the RESULTS.md row."""
     print_scores(scores, f"{kind} scores: {out}")
     if scores["n_missing"]:
-        Console(stderr=True).print(
+        console.print(
             f"[yellow]warning:[/] {scores['n_missing']} reference utterances have no hypothesis (scored as wrong)"
         )
     if results is not None:
@@ -105,7 +106,7 @@ def tts(
 
         transcripts = transcribe_synthesis(asr_model, ref_data, syn, str(device_of(device)))
     scores = score_tts(ref_data, syn, *transcripts)
-    Console(stderr=True).print(f"{MCEP.describe()}\nF0: {F0_SETTINGS}", highlight=False)
+    console.print(f"{MCEP.describe()}\nF0: {F0_SETTINGS}", highlight=False)
     _publish("TTS", syn, scores, results)
 
 
@@ -133,5 +134,5 @@ def s2st(
 
     syn_asr, ref_asr = transcribe_synthesis(asr_model, ref_data, syn, str(device_of(device)), "wav.scp.en")
     scores, signature = score_s2st(ref_data, syn, syn_asr, ref_asr)
-    Console(stderr=True).print(f"sacrebleu: {signature}", highlight=False, soft_wrap=True)
+    console.print(f"sacrebleu: {signature}", highlight=False)
     _publish("S2ST", syn, scores, results)

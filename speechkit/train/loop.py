@@ -35,7 +35,7 @@ from speechkit.models.builder import build_model, save_model_config
 from speechkit.train.log import TrainLog
 from speechkit.utils import checkpoint
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 @dataclass
@@ -250,7 +250,7 @@ def train(task: Task, model: nn.Module, cfg: LoopConfig, exp_dir: Path, device: 
             metrics = task.validate(model, epoch, device)
         history.append({"epoch": epoch, **metrics})
         log.add(split="valid", epoch=epoch, step=step, **metrics)
-        console.print(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()), soft_wrap=True)
+        console.print(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
         state = {"model": model.state_dict(), **optimizers.state_dict(), "epoch": epoch, "step": step,
                  "history": history}  # fmt: skip
         checkpoint.save(state, checkpoint.epoch_path(ckpt_dir, epoch))
@@ -298,7 +298,7 @@ def _train_epoch(task: Task, step_fn: Step, model: nn.Module, optimizers: Optimi
                 info = " ".join(f"{k} {v:.3g}" for k, v in avg.items()) + f" | {speed:.0f} utt/s"
                 bar.update(task_id, info=info)
                 if not console.is_terminal:  # a log file gets plain lines instead of a live bar
-                    console.print(f"epoch {epoch} step {step}: {info}", highlight=False, soft_wrap=True)
+                    console.print(f"epoch {epoch} step {step}: {info}", highlight=False)
                 window, t_window, n_window, steps_window = {}, time.perf_counter(), 0, 0
             bar.advance(task_id)
     return step
