@@ -1,15 +1,20 @@
-"""`speechkit decode`: run a trained model over a data dir and write hypothesis files."""
+"""`speechkit decode`: run a trained model over a data dir or audio files and write what it heard."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from speechkit.cli.common import device_of
+from speechkit.decode.formats import FILE_NAMES, FORMATS
 from speechkit.errors import SpeechkitError
+
+console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _floats(text: str, option: str) -> list[float]:
@@ -24,8 +29,13 @@ def _floats(text: str, option: str) -> list[float]:
 
 def decode(
     model: Path = typer.Option(..., "--model", help="Trained model dir (an experiment dir)."),
-    data: Path = typer.Option(..., "--data", help="Data dir to decode."),
-    out: Path = typer.Option(None, "--out", help="Output dir (default: MODEL/decode_<set>, with _lm or _tune)."),
+    data: Path = typer.Option(None, "--data", help="Data dir to decode (wav.scp is enough; text is not needed)."),
+    audio: Path = typer.Option(None, "--audio", help="Instead of --data: one audio file (wav, flac, mp3, ogg, opus) "
+                               "or a folder, every audio file under it."),
+    fmt: str = typer.Option("text", "--format", help="text, jsonl or ctm (the last two with word times). With --data, "
+                            "jsonl and ctm go to OUT/hyp.jsonl or OUT/ctm beside the Kaldi tables."),
+    out: Path = typer.Option(None, "--out", help="Output dir (default: MODEL/decode_<set>, with _lm or _tune); with "
+                             "--audio a file (default: standard output)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     lm: Path = typer.Option(None, "--lm", help="KenLM model (ARPA or binary): beam search with shallow fusion."),
     alpha: float = typer.Option(0.5, "--alpha", help="LM weight, 0..10 (on natural-log LM scores)."),
@@ -51,7 +61,8 @@ def decode(
     gl_iters: int = typer.Option(32, "--gl-iters", min=1, help="Griffin-Lim iterations."),
 ) -> None:
     """Decode DATA with MODEL: SLU models write OUT/text (transcripts) and OUT/utt2intent; ASR models OUT/text;
-    speech-to-speech translation (s2st) models OUT/<utt>.wav, wav.scp and the intermediate OUT/text; text
+    with --audio they print, per file, the key, the intent (SLU) and the transcript, or --format jsonl / ctm.
+    Audio at another sample rate than the model's is resampled (with a note). Speech-to-speech translation (s2st) models OUT/<utt>.wav, wav.scp and the intermediate OUT/text; text
     translation (mt) models OUT/text, with --asr-model and --tts-model the whole cascade ASR -> MT -> TTS.
 
     Without --lm transcripts are greedy CTC. With --lm a CTC prefix beam search adds
@@ -59,6 +70,10 @@ def decode(
     once) and writes OUT/tune.json, which --alpha-beta-from reads for the test set.
 
     [bold]Examples[/]
+
+      speechkit decode --model exp/slu --audio recordings/ --format jsonl --out hyps.jsonl
+
+      speechkit decode --model exp/asr --audio talk.flac --format ctm
 
       speechkit decode --model exp/s2st --data data/test
 
@@ -73,7 +88,16 @@ def decode(
     """
     from speechkit.models.builder import load_model_config
 
+    if (data is None) == (audio is None):
+        raise SpeechkitError(None, "give exactly one of --data and --audio")
+    if fmt not in FORMATS:
+        raise SpeechkitError(None, f"--format takes {', '.join(FORMATS)}, not {fmt!r}")
     kind, _ = load_model_config(model)  # fails early, with one line, on a missing or foreign model dir
+    if kind in ("s2st", "mt") and (audio is not None or fmt != "text"):
+        raise SpeechkitError(model, f"is a {kind} model: it decodes a data dir (--data) into its own outputs; "
+                             "--audio and --format are for ASR and SLU models")  # fmt: skip
+    if audio is not None and tune:
+        raise SpeechkitError(None, "--tune needs a validation data dir with transcripts (--data), not --audio")
     if kind in ("s2st", "mt"):
         _translate(kind, model, data, out or model / f"decode_{data.name}", str(device_of(device)), beam or 4,
                    asr_model, source_text, tts_model, vocoder, gl_iters)  # fmt: skip
@@ -92,23 +116,48 @@ def decode(
     # settings fail before the model and torch load
     options = SearchOptions(beam, beam_prune, token_min_logp, alpha, beta, unk_score_offset, nbest) if lm else None
 
-    from speechkit.decode.recognize import decode_data_dir, model_units, tune_data_dir
+    from speechkit.decode.recognize import decode_audio, decode_data_dir, model_units, tune_data_dir
 
     symbols, words = model_units(model)
     search = None
     if options is not None:  # the LM loads here and must know some of the model's words
         search = CtcBeamSearch(DecoderSpec(tuple(symbols), "piece", str(lm), tuple(dict.fromkeys(words))), options)
+    dev, nj = str(device_of(device)), max(1, nj)
+    how = "greedy" if search is None else f"beam {beam}, LM alpha={alpha:g} beta={beta:g}"
+    if audio is not None:
+        if out is not None and out.is_dir():
+            raise SpeechkitError(out, "is a directory; with --audio, --out names the file to write")
+        text, stats = decode_audio(model, audio, dev, search, nj, fmt)
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            from speechkit.utils.atomic import write_text_atomic
+
+            write_text_atomic(out, text)
+        _notes(stats, audio)
+        where = "" if out is None else f" into {escape(str(out))}"
+        console.print(f"decoded {stats['n_utts']} files ({stats['audio_s'] / 60:.1f} min, {how}){where}, "
+                      f"RTF {stats['rtf']:.4f}")  # fmt: skip
+        return
     suffix = "" if lm is None else "_tune" if tune else "_lm"
     out = out or model / f"decode_{data.name}{suffix}"
-    dev, nj = str(device_of(device)), max(1, nj)
     if tune:
         grid_a, grid_b = _floats(alphas, "--alphas"), _floats(betas, "--betas")
         _print_grid(tune_data_dir(model, data, out, search, grid_a, grid_b, dev, nj), data, grid_a, grid_b, out)
         return
-    stats = decode_data_dir(model, data, out, dev, search, nj)
-    how = "greedy" if search is None else f"beam {beam}, LM alpha={alpha:g} beta={beta:g}"
-    typer.echo(f"decoded {stats['n_utts']} utterances ({stats['audio_s'] / 60:.1f} min, {how}) into {out}, "
+    stats = decode_data_dir(model, data, out, dev, search, nj, fmt)
+    _notes(stats, data)
+    also = "" if fmt == "text" else f" and {FILE_NAMES[fmt]}"
+    typer.echo(f"decoded {stats['n_utts']} utterances ({stats['audio_s'] / 60:.1f} min, {how}) into {out}{also}, "
                f"RTF {stats['rtf']:.4f}")  # fmt: skip
+
+
+def _notes(stats: dict, source: Path) -> None:
+    """Say once what the user may not expect: audio resampled to the model's rate, nothing to score."""
+    for rate, n in sorted(stats["resampled"].items()):
+        console.print(f"note: {n} file(s) at {rate} Hz resampled to the model's rate")
+    if not stats["labelled"] and source.is_dir() and (source / "wav.scp").is_file():
+        console.print(f"note: {escape(str(source))} has no text: transcripts written, nothing to score")
 
 
 def _translate(kind: str, model: Path, data: Path, out: Path, device: str, beam: int, asr_model: Path | None,

@@ -97,3 +97,48 @@ def load_data_dir(path: str | Path, extra: Iterable[str] = ()) -> list[Utterance
                 raise SpeechkitError(path / name, f"no entry for utterance {key!r}")
         utts.append(Utterance(key, spk[key], w, text[key], {n: t[key] for n, t in tables.items()}))
     return utts
+
+
+def load_audio_dir(path: str | Path) -> tuple[list[Utterance], bool]:
+    """The utterances of a data directory for a trained model to run on, and whether it has transcripts.
+
+    ``wav.scp`` is all it needs: after training, users decode audio that nobody has transcribed. When ``text`` and
+    ``utt2spk`` are both there the directory is read strictly (:func:`load_data_dir`); otherwise a missing
+    ``utt2spk`` means each utterance is its own speaker (Kaldi's convention) and a missing ``text`` an empty one.
+    """
+    path = Path(path)
+    if (path / "text").is_file() and (path / "utt2spk").is_file():
+        return load_data_dir(path), True
+    if not path.is_dir():
+        raise SpeechkitError(path, "data directory not found")
+    wav = read_table(path / "wav.scp")
+    text = read_table(path / "text", allow_empty=True) if (path / "text").is_file() else {}
+    spk = read_table(path / "utt2spk") if (path / "utt2spk").is_file() else {}
+    return [Utterance(k, spk.get(k, k), w, text.get(k, "")) for k, w in wav.items()], bool(text)
+
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus")
+
+
+def audio_utterances(path: str | Path) -> list[Utterance]:
+    """One utterance per audio file: ``path`` itself, or every file under the folder ``path`` whose suffix is one of
+    :data:`AUDIO_SUFFIXES` (any case), in key order.
+
+    A file's key is its path below the folder (the file name for one file) without the suffix, made safe as a Kaldi
+    key (``a/b 1.wav`` -> ``a_b_1``); it is also its speaker. Two files that map to one key are an error.
+    """
+    path = Path(path)
+    if path.is_file():
+        files = {sanitize_id(path.stem): path}
+    elif path.is_dir():
+        files = {}
+        for f in sorted(p for p in path.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()):
+            key = sanitize_id(str(f.relative_to(path).with_suffix("")))
+            if key in files:
+                raise SpeechkitError(f, f"has the same utterance key {key!r} as {files[key]}")
+            files[key] = f
+        if not files:
+            raise SpeechkitError(path, f"holds no audio files ({', '.join(AUDIO_SUFFIXES)})")
+    else:
+        raise SpeechkitError(path, "audio file or folder not found")
+    return [Utterance(k, k, str(files[k]), "") for k in sorted(files, key=byte_key)]

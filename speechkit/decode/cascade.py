@@ -20,7 +20,7 @@ from torch.nn.utils.rnn import pad_sequence
 
 from speechkit.data.audio import write_audio
 from speechkit.data.batching import DurationBatchSampler, read_durations
-from speechkit.data.datadir import load_data_dir
+from speechkit.data.datadir import load_audio_dir
 from speechkit.data.table import read_table, write_table
 from speechkit.decode.recognize import run_data_dir
 from speechkit.errors import SpeechkitError
@@ -71,7 +71,7 @@ def cascade_data_dir(mt_model: str | Path, data_dir: str | Path, out_dir: str | 
     t0 = time.perf_counter()
     text = translate_texts(mt_model, source, device, beam)
     timing["mt_s"] = time.perf_counter() - t0
-    utts = [u.utt for u in load_data_dir(data_dir)]
+    utts = [u.utt for u in load_audio_dir(data_dir)[0]]
     waves: dict[str, np.ndarray] = {}
     if tts_model is not None:
         syn = Synthesizer(tts_model, vocoder, device, gl_iters)

@@ -5,8 +5,10 @@ given (:class:`~speechkit.decode.beam_search.CtcBeamSearch`, built by the caller
 decodes them with its own weights (:func:`decode_data_dir`) or over an alpha/beta grid on a validation set
 (:func:`tune_data_dir`, whose best point :func:`read_tuned` reads back for the test set). What differs between
 model kinds (the head, how ids become text, the words the model spells, tables besides ``text`` such as an SLU
-model's ``utt2intent``) is one :class:`Recognizer` entry per kind. :func:`transcribe` runs a recognizer over any
-wave files, e.g. synthesized speech for ``score tts``.
+model's ``utt2intent``) is one :class:`Recognizer` entry per kind. A data dir needs only ``wav.scp``;
+:func:`decode_audio` takes loose audio files instead. Either writes, besides the Kaldi tables, ``text``, ``jsonl``
+or ``ctm`` (:mod:`~speechkit.decode.formats`), the last two with word times. :func:`transcribe` runs a recognizer
+over any wave files, e.g. synthesized speech for ``score tts``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -25,15 +28,18 @@ from torch import Tensor
 
 from speechkit.data.audio import audio_info
 from speechkit.data.batching import DurationBatchSampler, read_durations
-from speechkit.data.datadir import Utterance, load_data_dir
+from speechkit.data.datadir import Utterance, audio_utterances, load_audio_dir, load_data_dir
 from speechkit.data.dataset import AudioDataset, collate
 from speechkit.data.table import read_table, scan_table, write_table
 from speechkit.decode.beam_search import CtcBeamSearch, Hypothesis, decode_grid
+from speechkit.decode.formats import FILE_NAMES, Transcript, render
+from speechkit.decode.word_times import word_times
 from speechkit.errors import SpeechkitError
 from speechkit.lang.tokens import BpeTokenizer
 from speechkit.lang.units import LangUnits
 from speechkit.models.builder import load_model, load_model_config
 from speechkit.models.ctc import ctc_greedy
+from speechkit.models.subsampling import SUBSAMPLING
 from speechkit.score.asr import align_sentence, asr_scores
 from speechkit.utils.atomic import write_text_atomic
 from speechkit.utils.parallel import progress_bar
@@ -102,16 +108,20 @@ def model_units(model_dir: str | Path) -> tuple[list[str], list[str]]:
 
 @dataclass
 class CtcOutputs:
-    """One pass of a model over utterances: per utterance (input order) the greedy transcript, the other tables
-    (``{"utt2intent": {utt: value}}``) and, when asked for, the CTC log-probabilities (T, V) for a beam search;
-    seconds of audio and of model time."""
+    """One pass of a model over utterances: per utterance (input order) the greedy transcript and its token ids,
+    the other tables (``{"utt2intent": {utt: value}}``) and, when asked for, the CTC log-probabilities (T, V) for a
+    beam search or word times; seconds of audio and of model time, seconds per output frame, and how many files
+    were resampled to the model's rate (per rate they had)."""
 
     utts: list[str]
     greedy: dict[str, str]
+    greedy_ids: dict[str, list[int]]
     log_probs: list[np.ndarray]
     audio_s: float
     model_s: float
+    frame_s: float
     tables: dict[str, dict[str, str]] = field(default_factory=dict)
+    resampled: dict[int, int] = field(default_factory=dict)
 
 
 def run_recognizer(model_dir: str | Path, utts: Sequence[Utterance], seconds: Sequence[float], device: str = "cpu",
@@ -123,7 +133,8 @@ def run_recognizer(model_dir: str | Path, utts: Sequence[Utterance], seconds: Se
     cfg, model = load_model(model_dir, device)
     tokenizer = rec.tokenizer(model_dir, cfg)
     dataset = AudioDataset(utts, lambda u: {}, cfg.mel.sample_rate)
-    greedy: dict[str, str] = {}
+    rates = Counter(audio_info(u.wav).samplerate for u in utts)
+    greedy: dict[str, list[int]] = {}
     tables: dict[str, dict[str, str]] = {}
     log_probs: dict[str, np.ndarray] = {}
     t0 = time.perf_counter()
@@ -134,8 +145,7 @@ def run_recognizer(model_dir: str | Path, utts: Sequence[Utterance], seconds: Se
             out = model(*model.features(b["wav"].to(device), b["wav_lengths"].to(device)))
             lengths = out["lengths"].tolist()
             keys = [utts[i].utt for i in idx]
-            for key, hyp in zip(keys, ctc_greedy(out[rec.output], out["lengths"])):
-                greedy[key] = tokenizer.decode(hyp)
+            greedy.update(zip(keys, ctc_greedy(out[rec.output], out["lengths"])))
             for name, values in rec.tables(cfg, out).items():
                 tables.setdefault(name, {}).update(zip(keys, values))
             if keep_log_probs:
@@ -143,15 +153,18 @@ def run_recognizer(model_dir: str | Path, utts: Sequence[Utterance], seconds: Se
                     log_probs[key] = out[rec.output][j, : lengths[j]].float().cpu().numpy()
             bar.advance(task, len(idx))
     order = [u.utt for u in utts]
-    outs = CtcOutputs(order, {k: greedy[k] for k in order}, [log_probs[k] for k in order] if keep_log_probs else [],
-                      sum(seconds), time.perf_counter() - t0, {n: {k: t[k] for k in order} for n, t in tables.items()})
+    outs = CtcOutputs(order, {k: tokenizer.decode(greedy[k]) for k in order}, {k: greedy[k] for k in order},
+                      [log_probs[k] for k in order] if keep_log_probs else [], sum(seconds),
+                      time.perf_counter() - t0, SUBSAMPLING * cfg.mel.hop_length / cfg.mel.sample_rate,
+                      {n: {k: t[k] for k in order} for n, t in tables.items()},
+                      {r: n for r, n in rates.items() if r != cfg.mel.sample_rate})  # fmt: skip
     return tokenizer, outs
 
 
 def run_data_dir(model_dir: str | Path, data_dir: str | Path, device: str = "cpu",
                  keep_log_probs: bool = False) -> tuple[BpeTokenizer, CtcOutputs]:  # fmt: skip
-    """:func:`run_recognizer` over every utterance of ``data_dir``."""
-    utts = load_data_dir(data_dir)
+    """:func:`run_recognizer` over every utterance of ``data_dir`` (``wav.scp`` is all it needs)."""
+    utts, _ = load_audio_dir(data_dir)
     durations = read_durations(data_dir)
     return run_recognizer(model_dir, utts, [durations[u.utt] for u in utts], device, keep_log_probs)
 
@@ -168,27 +181,80 @@ def _write_tables(out_dir: Path, text: dict[str, str], outs: CtcOutputs) -> None
         write_table(out_dir / name, table)
 
 
-def decode_data_dir(model_dir: str | Path, data_dir: str | Path, out_dir: str | Path, device: str = "cpu",
-                    search: CtcBeamSearch | None = None, nj: int = 1) -> dict[str, float]:  # fmt: skip
-    """Write ``out_dir/text`` (and the kind's other tables, e.g. ``utt2intent``) for every utterance of ``data_dir``.
+@dataclass
+class Recognized:
+    """A recognizer's best transcripts of :attr:`outs`'s utterances (greedy, or the beam search's), their token ids,
+    the n-best lists (beam search only) and the seconds the search took."""
 
-    Without ``search`` the transcript is the greedy CTC path; with it, the beam search's best on ``nj`` processes
-    (and ``out_dir/nbest`` when its options ask for more than one). Returns the number of utterances, seconds of
-    audio and the real-time factor (model and search together).
+    tokenizer: BpeTokenizer
+    outs: CtcOutputs
+    text: dict[str, str]
+    ids: dict[str, list[int]]
+    nbest: list[list[Hypothesis]] | None
+    search_s: float
+
+    def transcripts(self, utts: Sequence[Utterance], seconds: Sequence[float], timed: bool) -> list[Transcript]:
+        """One :class:`Transcript` per utterance, with word times when ``timed`` (the log-probabilities must have
+        been kept)."""
+        o = self.outs
+        fields = {u.utt: {n.removeprefix("utt2"): t[u.utt] for n, t in o.tables.items()} for u in utts}
+        return [Transcript(u.utt, u.wav, s, self.text[u.utt], fields[u.utt],
+                           word_times(lp, self.ids[u.utt], self.tokenizer, o.frame_s, s) if timed else [])
+                for u, s, lp in zip(utts, seconds, o.log_probs or [None] * len(utts))]  # fmt: skip
+
+    @property
+    def rtf(self) -> float:
+        return (self.outs.model_s + self.search_s) / max(self.outs.audio_s, 1e-9)
+
+
+def recognize(model_dir: str | Path, utts: Sequence[Utterance], seconds: Sequence[float], device: str = "cpu",
+              search: CtcBeamSearch | None = None, nj: int = 1, keep_log_probs: bool = False) -> Recognized:
+    """Run the model over ``utts``; without ``search`` the transcript is the greedy CTC path, with it the beam
+    search's best on ``nj`` processes."""
+    tokenizer, outs = run_recognizer(model_dir, utts, seconds, device, keep_log_probs or search is not None)
+    if search is None:
+        return Recognized(tokenizer, outs, outs.greedy, outs.greedy_ids, None, 0.0)
+    t0 = time.perf_counter()
+    o = search.options
+    hyps = decode_grid(search, outs.log_probs, [(o.alpha, o.beta)], nj, "beam search")[0]
+    ids = {u: list(h[0].tokens) for u, h in zip(outs.utts, hyps)}
+    text = {u: tokenizer.decode(i) for u, i in ids.items()}
+    return Recognized(tokenizer, outs, text, ids, hyps, time.perf_counter() - t0)
+
+
+def decode_data_dir(model_dir: str | Path, data_dir: str | Path, out_dir: str | Path, device: str = "cpu",
+                    search: CtcBeamSearch | None = None, nj: int = 1, fmt: str = "text") -> dict[str, Any]:
+    """Write ``out_dir/text`` (and the kind's other tables, e.g. ``utt2intent``) for every utterance of ``data_dir``,
+    which needs only ``wav.scp``; ``fmt`` other than ``text`` also writes ``hyp.jsonl`` or ``ctm`` (with word times).
+
+    With ``search`` the transcripts are the beam search's best (and ``out_dir/nbest`` holds more when its options
+    ask for more than one). Returns the number of utterances, seconds of audio, the real-time factor (model and
+    search together), whether ``data_dir`` has transcripts and the files resampled per rate.
     """
-    tokenizer, outs = run_data_dir(model_dir, data_dir, device, keep_log_probs=search is not None)
+    utts, labelled = load_audio_dir(data_dir)
+    durations = read_durations(data_dir)
+    seconds = [durations[u.utt] for u in utts]
+    rec = recognize(model_dir, utts, seconds, device, search, nj, keep_log_probs=fmt != "text")
     out_dir = Path(out_dir)
-    text, search_s = outs.greedy, 0.0
-    if search is not None:
-        t0 = time.perf_counter()
-        o = search.options
-        hyps = decode_grid(search, outs.log_probs, [(o.alpha, o.beta)], nj, "beam search")[0]
-        search_s = time.perf_counter() - t0
-        if o.nbest > 1:
-            _write_nbest(out_dir / "nbest", outs.utts, hyps, tokenizer)
-        text = {u: tokenizer.decode(h[0].tokens) for u, h in zip(outs.utts, hyps)}
-    _write_tables(out_dir, text, outs)
-    return {"n_utts": len(outs.utts), "audio_s": outs.audio_s, "rtf": (outs.model_s + search_s) / outs.audio_s}
+    if rec.nbest is not None and search is not None and search.options.nbest > 1:
+        _write_nbest(out_dir / "nbest", rec.outs.utts, rec.nbest, rec.tokenizer)
+    _write_tables(out_dir, rec.text, rec.outs)
+    if fmt != "text":
+        write_text_atomic(out_dir / FILE_NAMES[fmt], render(rec.transcripts(utts, seconds, True), fmt))
+    return {"n_utts": len(utts), "audio_s": rec.outs.audio_s, "rtf": rec.rtf, "labelled": labelled,
+            "resampled": rec.outs.resampled}  # fmt: skip
+
+
+def decode_audio(model_dir: str | Path, path: str | Path, device: str = "cpu", search: CtcBeamSearch | None = None,
+                 nj: int = 1, fmt: str = "text") -> tuple[str, dict[str, Any]]:
+    """Transcripts of one audio file or of every audio file under a folder (:func:`audio_utterances` names them),
+    rendered in ``fmt``; and the figures of :func:`decode_data_dir`."""
+    utts = audio_utterances(path)
+    seconds = [(info := audio_info(u.wav)).frames / info.samplerate for u in utts]
+    rec = recognize(model_dir, utts, seconds, device, search, nj, keep_log_probs=fmt != "text")
+    text = render(rec.transcripts(utts, seconds, fmt != "text"), fmt)
+    return text, {"n_utts": len(utts), "audio_s": rec.outs.audio_s, "rtf": rec.rtf, "labelled": False,
+                  "resampled": rec.outs.resampled}  # fmt: skip
 
 
 def _wer(refs: dict[str, str], hyps: dict[str, str]) -> float:

@@ -19,7 +19,7 @@ import torch
 
 from speechkit.data.audio import write_audio
 from speechkit.data.batching import DurationBatchSampler, read_durations
-from speechkit.data.datadir import load_data_dir
+from speechkit.data.datadir import load_audio_dir
 from speechkit.data.dataset import AudioDataset, collate
 from speechkit.data.table import write_table
 from speechkit.errors import SpeechkitError
@@ -66,7 +66,7 @@ def translate_data_dir(model_dir: str | Path, data_dir: str | Path, out_dir: str
     frontend = Frontend(any(t[-1].isdigit() for t in synth.tokens), synth.leading_sil, synth.trailing_sil)
     phone_ids = {t: i for i, t in enumerate(synth.tokens)}
     voc = load_vocoder(vocoder, synth.mel, device, gl_iters)
-    utts = load_data_dir(data_dir)
+    utts, _ = load_audio_dir(data_dir)
     seconds = read_durations(data_dir)
     dataset = AudioDataset(utts, lambda u: {}, cfg.mel.sample_rate)
     texts: dict[str, str] = {}

@@ -7,6 +7,8 @@ import math
 import torch
 from torch import nn
 
+SUBSAMPLING = 4  # encoder frames are this many feature frames apart
+
 
 class Conv2dSubsampling(nn.Module):
     """Two stride-2 3x3 convolutions (4x in time), then a linear projection and sinusoidal positions.

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 T = TypeVar("T")
@@ -14,13 +15,15 @@ R = TypeVar("R")
 
 
 def progress_bar(transient: bool = False) -> Progress:
-    """The toolkit's standard progress bar: description, bar, done/total, elapsed, ETA."""
+    """The toolkit's standard progress bar: description, bar, done/total, elapsed, ETA; on standard error, so that
+    standard output carries only results (`speechkit decode --audio` prints transcripts there)."""
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
+        console=Console(stderr=True),
         transient=transient,
     )
 

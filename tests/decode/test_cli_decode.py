@@ -1,4 +1,5 @@
-"""`speechkit decode --lm`: tuning alpha/beta on valid, reusing them on test, and one-line errors."""
+"""`speechkit decode`: tuning alpha/beta on valid and reusing them on test, one-line errors, and everyday use:
+unlabelled data dirs, loose audio files and folders, jsonl and ctm output with word times."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 
+from speechkit.data.audio import read_audio, resample
 from speechkit.data.table import read_table, scan_table
 
 
@@ -79,3 +82,111 @@ def test_bad_lm_inputs_are_one_error_line(recipe: Path, tmp_path: Path, case: st
     }[case]
     assert res.stderr.startswith(expected), res.stderr
     assert not (tmp_path / "out" / "text").exists()
+
+
+def test_unlabelled_data_dir_decodes_and_says_there_is_nothing_to_score(recipe: Path, tmp_path: Path, cli) -> None:
+    exp, test = recipe / "exp" / "slu", recipe / "data" / "test"
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    shutil.copy(test / "wav.scp", bare / "wav.scp")
+    labelled = cli("decode", "--model", exp, "--data", test, "--out", tmp_path / "labelled")
+    res = cli("decode", "--model", exp, "--data", bare, "--out", tmp_path / "out")
+    assert labelled.returncode == 0 and res.returncode == 0, res.stderr
+    assert res.stderr.count("has no text") == 1 and "has no text" not in labelled.stderr
+    assert read_table(tmp_path / "out" / "utt2intent") == read_table(tmp_path / "labelled" / "utt2intent")
+    assert set(read_table(tmp_path / "out" / "text", allow_empty=True)) == set(read_table(test / "wav.scp"))
+
+
+@pytest.fixture(scope="module")
+def audio_folder(recipe: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """Three test utterances as loose files: two wavs in nested folders, one FLAC resampled to 8 kHz; and the key
+    each file gets -> its utterance id."""
+    folder = tmp_path_factory.mktemp("audio")
+    wavs = list(read_table(recipe / "data" / "test" / "wav.scp").items())[:3]
+    (folder / "day 1").mkdir()
+    (folder / "day 1" / "a").mkdir()
+    shutil.copy(wavs[0][1], folder / "day 1" / "a" / "one.wav")
+    shutil.copy(wavs[1][1], folder / "two.WAV")
+    sf.write(folder / "three.flac", resample(read_audio(wavs[2][1]), sf.info(wavs[2][1]).samplerate, 8000), 8000)
+    (folder / "notes.txt").write_text("not audio")
+    return folder, {"day_1_a_one": wavs[0][0], "two": wavs[1][0], "three": wavs[2][0]}
+
+
+def test_audio_folder_and_file_print_key_intent_and_transcript(recipe: Path, audio_folder, tmp_path: Path,
+                                                               cli) -> None:  # fmt: skip
+    folder, keys = audio_folder
+    exp = recipe / "exp" / "slu"
+    assert cli("decode", "--model", exp, "--data", recipe / "data" / "test", "--out", tmp_path / "ref").returncode == 0
+    intents = read_table(tmp_path / "ref" / "utt2intent")
+    res = cli("decode", "--model", exp, "--audio", folder)
+    assert res.returncode == 0, res.stderr
+    rows = [line.split("\t") for line in res.stdout.splitlines()]
+    assert [r[0] for r in rows] == ["day_1_a_one", "three", "two"] and all(len(r) == 3 for r in rows)
+    assert {r[0]: r[1] for r in rows if r[0] != "three"} == {k: intents[keys[k]] for k in ("day_1_a_one", "two")}
+    assert "1 file(s) at 8000 Hz resampled" in res.stderr
+    one = cli("decode", "--model", exp, "--audio", folder / "two.WAV", "--out", tmp_path / "two.txt")
+    assert one.returncode == 0 and one.stdout == "", one.stderr
+    assert (tmp_path / "two.txt").read_text() == "\t".join(rows[2]) + "\n"
+
+
+def _durations(audio: list[str]) -> dict[str, float]:
+    return {a: (info := sf.info(a)).frames / info.samplerate for a in audio}
+
+
+def test_jsonl_and_ctm_word_times_lie_in_the_audio_in_order(recipe: Path, audio_folder, tmp_path: Path,
+                                                            cli) -> None:  # fmt: skip
+    """A word bonus makes the one-epoch model's beam search say words, so there are times to check."""
+    folder, _ = audio_folder
+    exp, lm = recipe / "exp" / "slu", recipe / "lm.arpa"
+    res = cli("decode", "--model", exp, "--audio", folder, "--lm", lm, "--beta", "8", "--format", "jsonl",
+              "--out", tmp_path / "hyp.jsonl")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    records = [json.loads(line) for line in (tmp_path / "hyp.jsonl").read_text().splitlines()]
+    assert len(records) == 3 and all(r["words"] for r in records)
+    seconds = _durations([r["audio"] for r in records])
+    for r in records:
+        assert r["text"] == " ".join(w["word"] for w in r["words"]) and r["intent"].count("|") == 2
+        assert abs(r["seconds"] - seconds[r["audio"]]) < 1e-3
+        ends = [(w["start"], w["end"]) for w in r["words"]]
+        assert all(0 <= s <= e <= r["seconds"] for s, e in ends) and ends == sorted(ends)
+        assert all(e1 <= s2 for (_, e1), (s2, _) in zip(ends, ends[1:])) and all(0 <= w["conf"] <= 1 for w in r["words"])
+
+    data = recipe / "data" / "test"
+    res = cli("decode", "--model", exp, "--data", data, "--lm", lm, "--beta", "8", "--format", "ctm",
+              "--out", tmp_path / "dec")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    text = read_table(tmp_path / "dec" / "text", allow_empty=True)
+    utt2dur = {k: float(v) for k, v in read_table(data / "utt2dur").items()}
+    ctm: dict[str, list[tuple[float, float, str]]] = {}
+    for line in (tmp_path / "dec" / "ctm").read_text().splitlines():
+        utt, channel, start, dur, word, conf = line.split()
+        assert channel == "1" and float(dur) >= 0 and 0 <= float(conf) <= 1
+        ctm.setdefault(utt, []).append((float(start), float(start) + float(dur), word))
+    assert set(ctm) == set(text)
+    for utt, words in ctm.items():
+        assert " ".join(w for _, _, w in words) == text[utt]
+        assert words == sorted(words) and words[-1][1] <= utt2dur[utt] + 1e-3
+
+
+@pytest.mark.parametrize("case", ["both", "neither", "format", "tune", "missing", "empty", "out_dir"])
+def test_everyday_decode_errors_are_one_line(recipe: Path, audio_folder, tmp_path: Path, case: str, cli) -> None:
+    folder, _ = audio_folder
+    (tmp_path / "empty").mkdir()
+    args = {
+        "both": ["--data", recipe / "data" / "test", "--audio", folder],
+        "neither": [],
+        "format": ["--audio", folder, "--format", "srt"],
+        "tune": ["--audio", folder, "--lm", recipe / "lm.arpa", "--tune"],
+        "missing": ["--audio", tmp_path / "nope.wav"],
+        "empty": ["--audio", tmp_path / "empty"],
+        "out_dir": ["--audio", folder, "--out", tmp_path],
+    }[case]
+    res = cli("decode", "--model", recipe / "exp" / "slu", *args)
+    assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1 and res.stdout == "", res.stderr
+    expected = {
+        "both": "give exactly one of --data and --audio", "neither": "give exactly one of --data and --audio",
+        "format": "--format takes text, jsonl, ctm, not 'srt'", "tune": "--tune needs a validation data dir",
+        "missing": f"{tmp_path / 'nope.wav'}: audio file or folder not found",
+        "empty": f"{tmp_path / 'empty'}: holds no audio files", "out_dir": f"{tmp_path}: is a directory",
+    }[case]  # fmt: skip
+    assert expected in res.stderr, res.stderr
