@@ -17,8 +17,11 @@ def synth(
     model: Path = typer.Option(..., "--model", help="FastSpeech 2 model dir (exp/tts)."),
     vocoder: str = typer.Option("griffinlim", "--vocoder", help="griffinlim, or a vocoder model dir (exp/hifigan)."),
     text: str = typer.Option(None, "--text", help="Text to say; --out is then the wave file."),
+    text_file: Path = typer.Option(None, "--text-file", help="Text file, one utterance a line (`TEXT` or "
+                                   "`ID<TAB>TEXT`); --out is then a directory."),
     data: Path = typer.Option(None, "--data", help="Data dir to synthesize; --out is then a directory."),
-    out: Path = typer.Option(None, "--out", help="Wave file (--text) or dir (--data; default MODEL/synth_<set>)."),
+    out: Path = typer.Option(None, "--out", help="Wave file (--text) or dir (--text-file, --data; default "
+                             "MODEL/synth_<name>)."),
     source: str = typer.Option("auto", help="With --data: phones (DATA/phones), text (front end), or auto."),
     speed: float = typer.Option(1.0, min=0.1, max=10.0, help="Speaking rate: 2 is twice as fast."),
     pitch_scale: float = typer.Option(1.0, min=0.1, max=10.0, help="F0 multiplier."),
@@ -31,12 +34,15 @@ def synth(
 ) -> None:
     """Synthesize speech; prints the real-time factor (acoustic model + vocoder time per second of audio).
 
-    With --data, writes OUT/<utt>.wav, OUT/wav.scp, OUT/phones, OUT/durations (predicted frames per token, for
-    duration scoring) and OUT/synth.json.
+    With --data or --text-file, writes OUT/<utt>.wav, OUT/wav.scp, OUT/phones, OUT/durations (predicted frames per
+    token, for duration scoring) and OUT/synth.json. A --text-file line without an id is named utt<line number>
+    (utt000001...).
 
     [bold]Examples[/]
 
       speechkit synth --model exp/tts --text "Printing, in the only sense with which we are concerned." --out x.wav
+
+      speechkit synth --model exp/tts --text-file prompts.txt --out exp/tts/synth_prompts
 
       speechkit synth --model exp/tts --data data/test --out exp/tts/synth_test --vocoder exp/hifigan
     """
@@ -44,18 +50,25 @@ def synth(
 
     from speechkit.cli.common import device_of
     from speechkit.models.variance import Controls
-    from speechkit.tts.synth import Synthesizer, synthesize_data_dir, synthesize_text
+    from speechkit.tts.synth import (Synthesizer, read_text_lines, synthesize_data_dir, synthesize_text,
+                                     synthesize_text_file)  # fmt: skip
 
-    if (text is None) == (data is None):
-        raise SpeechkitError(None, "give exactly one of --text and --data")
+    if sum(x is not None for x in (text, text_file, data)) != 1:
+        raise SpeechkitError(None, "give exactly one of --text, --text-file and --data")
     if text is not None and out is None:
         raise SpeechkitError(None, "--text needs --out FILE.wav")
+    if text_file is not None:
+        read_text_lines(text_file)  # a bad file fails before the model loads
     controls = Controls(speed, pitch_scale, energy_scale)
     torch.set_num_threads(threads)
     syn = Synthesizer(model, vocoder, device_of(device), gl_iters)
     if text is not None:
         result = synthesize_text(syn, text, out, controls)
         detail = f"{len(result.wav) / syn.cfg.mel.sample_rate:.2f} s, {len(result.tokens)} tokens"
+    elif text_file is not None:
+        out = out or model / f"synth_{text_file.stem}"
+        n = synthesize_text_file(syn, text_file, out, controls, batch_size)
+        detail = f"{n} utterances from {text_file.name}, {syn.timing.audio:.1f} s"
     else:
         out = out or model / f"synth_{data.name}"
         used = synthesize_data_dir(syn, data, out, source, controls, batch_size)

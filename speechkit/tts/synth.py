@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from speechkit.data.audio import write_audio
-from speechkit.data.datadir import load_data_dir
+from speechkit.data.datadir import load_data_dir, sanitize_id
 from speechkit.data.table import write_table
 from speechkit.errors import SpeechkitError
 from speechkit.features.mel import MelConfig
@@ -134,14 +134,13 @@ def synthesize_text(syn: Synthesizer, text: str, out: str | Path, controls: Cont
 
 def synthesize_data_dir(syn: Synthesizer, data_dir: str | Path, out: str | Path, source: str = "auto",
                         controls: Controls = Controls(), batch_size: int = 8) -> str:  # fmt: skip
-    """Synthesize every utterance of ``data_dir`` into ``out`` (replaced atomically): ``<utt>.wav``, ``wav.scp``,
-    ``phones`` (tokens said), ``durations`` (their predicted frames) and ``synth.json`` (settings, RTF).
+    """Synthesize every utterance of ``data_dir`` into ``out`` (:func:`synthesize_into` says what it holds).
 
     ``source``: ``phones`` reads the data dir's aligned tokens (so durations compare token by token with the
     reference, and pauses are where the speaker made them), ``text`` runs the front end on ``text``, ``auto`` uses
     ``phones`` when the data dir has it. Returns the source used.
     """
-    data_dir, out = Path(data_dir), Path(out)
+    data_dir = Path(data_dir)
     if source == "auto":
         source = "phones" if (data_dir / "phones").is_file() else "text"
     if source not in ("phones", "text"):
@@ -153,18 +152,71 @@ def synthesize_data_dir(syn: Synthesizer, data_dir: str | Path, out: str | Path,
             syn.token_ids(tokens, data_dir / "phones")
     else:
         token_lists = [syn.frontend(u.text) for u in utts]
-    with progress_bar() as bar:
-        task = bar.add_task(f"synthesize {data_dir}", total=len(utts))
-        results = syn.synthesize(token_lists, controls, batch_size, lambda n: bar.advance(task, n))
-    with atomic_dir(out) as tmp:
-        for u, r in zip(utts, results):
-            write_audio(tmp / f"{u.utt}.wav", r.wav, syn.cfg.mel.sample_rate)
-        write_table(tmp / "wav.scp", {u.utt: str((out / f"{u.utt}.wav").resolve()) for u in utts})
-        write_table(tmp / "phones", {u.utt: " ".join(r.tokens) for u, r in zip(utts, results)})
-        write_table(tmp / "durations", {u.utt: " ".join(map(str, r.durations)) for u, r in zip(utts, results)})
+    synthesize_into(syn, [u.utt for u in utts], token_lists, out, f"synthesize {data_dir}", source, controls,
+                    batch_size)  # fmt: skip
+    return source
+
+
+def read_text_lines(path: str | Path) -> dict[str, str]:
+    """``{id: text}`` of a text file, one utterance a line: ``TEXT``, or ``ID<TAB>TEXT`` to name it. A line without
+    an id is ``utt<line number>`` (zero-padded to 6 digits, so ids sort in file order); blank lines are skipped."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpeechkitError(path, "text file not found")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise SpeechkitError(path, f"not UTF-8 text (byte {e.start})") from None
+    texts: dict[str, str] = {}
+    for n, line in enumerate(lines, 1):
+        key, tab, text = line.partition("\t")
+        key, text = (key.strip(), text.strip()) if tab else (f"utt{n:06d}", key.strip())
+        if not text:
+            continue
+        if sanitize_id(key) != key:
+            raise SpeechkitError(path, f"line {n}: id {key!r} must be letters, digits, '_', '.' or '-'")
+        if key in texts:
+            raise SpeechkitError(path, f"line {n}: id {key!r} occurs twice")
+        texts[key] = text
+    if not texts:
+        raise SpeechkitError(path, "holds no text to synthesize")
+    return texts
+
+
+def synthesize_text_file(syn: Synthesizer, path: str | Path, out: str | Path, controls: Controls = Controls(),
+                         batch_size: int = 8) -> int:  # fmt: skip
+    """Synthesize each line of ``path`` (:func:`read_text_lines`) into ``out`` (:func:`synthesize_into`); returns
+    the number of utterances."""
+    texts = read_text_lines(path)
+    synthesize_into(syn, list(texts), [syn.frontend(t) for t in texts.values()], out, f"synthesize {path}", "text",
+                    controls, batch_size)  # fmt: skip
+    return len(texts)
+
+
+CHUNK = 64  # utterances synthesized and written at a time: memory does not grow with the input
+
+
+def synthesize_into(syn: Synthesizer, keys: Sequence[str], token_lists: Sequence[Sequence[str]], out: str | Path,
+                    label: str, source: str, controls: Controls = Controls(), batch_size: int = 8) -> None:
+    """Write ``out`` (replaced atomically): ``<key>.wav``, ``wav.scp``, ``phones`` (tokens said), ``durations``
+    (their predicted frames) and ``synth.json`` (settings, RTF). Waves are written :data:`CHUNK` utterances at a
+    time."""
+    out = Path(out)
+    phones: dict[str, str] = {}
+    durations: dict[str, str] = {}
+    with progress_bar() as bar, atomic_dir(out) as tmp:
+        task = bar.add_task(label, total=len(keys))
+        for start in range(0, len(keys), CHUNK):
+            chunk = slice(start, start + CHUNK)
+            results = syn.synthesize(token_lists[chunk], controls, batch_size, lambda n: bar.advance(task, n))
+            for key, r in zip(keys[chunk], results):
+                write_audio(tmp / f"{key}.wav", r.wav, syn.cfg.mel.sample_rate)
+                phones[key], durations[key] = " ".join(r.tokens), " ".join(map(str, r.durations))
+        write_table(tmp / "wav.scp", {key: str((out / f"{key}.wav").resolve()) for key in keys})
+        write_table(tmp / "phones", phones)
+        write_table(tmp / "durations", durations)
         t = syn.timing
-        info = {"source": source, "vocoder": type(syn.vocoder).__name__, "utterances": len(utts),
+        info = {"source": source, "vocoder": type(syn.vocoder).__name__, "utterances": len(keys),
                 "audio_s": t.audio, "acoustic_s": t.acoustic, "vocoder_s": t.vocoder, "rtf": t.rtf,
                 **asdict(controls)}  # fmt: skip
         write_text_atomic(tmp / "synth.json", json.dumps(info, indent=1) + "\n")
-    return source

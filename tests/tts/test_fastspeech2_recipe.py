@@ -132,3 +132,33 @@ def test_synth_errors_are_one_line(recipe: Path, trained: Path, tmp_path: Path, 
         "synth", "--model", str(tmp_path / "nope"), "--text", "hi", "--out", str(tmp_path / "x.wav"), **ONE_THREAD
     )
     assert res.returncode == 1 and "model directory not found" in res.stderr
+
+
+def test_synth_text_file_names_lines_and_says_each(trained: Path, tmp_path: Path, cli) -> None:
+    lines = tmp_path / "prompts.txt"
+    lines.write_text("The old town.\n\nintro\tPrinting, in the only sense.\nA house by the river.\n")
+    out = tmp_path / "out"
+    res = cli("synth", "--model", str(trained), "--text-file", str(lines), "--out", str(out), "--gl-iters", "4",
+              **ONE_THREAD)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert list(read_table(out / "wav.scp")) == ["intro", "utt000001", "utt000004"]
+    alone = tmp_path / "alone.wav"  # the same line said alone: the same tokens, the same wave
+    assert cli("synth", "--model", str(trained), "--text", "A house by the river.", "--out", str(alone),
+               "--gl-iters", "4", **ONE_THREAD).returncode == 0  # fmt: skip
+    assert sf.info(out / "utt000004.wav").frames == sf.info(alone).frames
+    assert read_table(out / "phones")["intro"] != read_table(out / "phones")["utt000001"]
+
+
+@pytest.mark.parametrize("case", ["bad_id", "twice", "empty", "both"])
+def test_synth_text_file_errors_are_one_line(trained: Path, tmp_path: Path, case: str, cli) -> None:
+    lines = tmp_path / "prompts.txt"
+    lines.write_text({"bad_id": "ok\tfine\n../x\thello\n", "twice": "a\thi\na\tho\n", "empty": "\n  \n",
+                      "both": "hi\n"}[case])  # fmt: skip
+    extra = ["--text", "hi"] if case == "both" else []
+    res = cli("synth", "--model", str(trained), "--text-file", str(lines), "--out", str(tmp_path / "o"), *extra,
+              **ONE_THREAD)  # fmt: skip
+    assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    expected = {"bad_id": f"{lines}: line 2: id '../x' must be", "twice": f"{lines}: line 2: id 'a' occurs twice",
+                "empty": f"{lines}: holds no text to synthesize",
+                "both": "give exactly one of --text, --text-file and --data"}[case]  # fmt: skip
+    assert expected in res.stderr and not (tmp_path / "o").exists()
