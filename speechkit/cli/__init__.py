@@ -1,6 +1,7 @@
 """The ``speechkit`` command: one typer app, one sub-module per stage.
 
 User errors (:class:`~speechkit.errors.SpeechkitError`) print one line and exit 1; ``--verbose`` shows the traceback.
+``--version`` prints the installed version; typer's ``--install-completion`` adds tab completion to the user's shell.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ app = typer.Typer(
     help="Speech recipes that install with pip: prepare, align, train, decode, synthesize and score.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
     rich_markup_mode="rich",
 )
 app.add_typer(prep.app, name="prep")
@@ -34,8 +34,19 @@ _state = {"verbose": False}
 err = Console(stderr=True, soft_wrap=True)
 
 
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        typer.echo(f"speechkit {version('speechkit')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks for errors.")) -> None:
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks for errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
     _state["verbose"] = verbose
 
 

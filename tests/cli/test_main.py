@@ -24,3 +24,18 @@ def test_user_error_is_one_line_and_verbose_shows_the_traceback(tmp_path: Path, 
     assert str(missing) in quiet.stderr and "Traceback" not in quiet.stderr
     loud = cli("--verbose", "prep", "ljspeech", "--corpus-root", str(missing), "--out", str(tmp_path / "d"))
     assert loud.returncode != 0 and "Traceback" in loud.stderr and "SpeechkitError" in loud.stderr
+
+
+def test_version_is_the_installed_package_version(cli) -> None:
+    from importlib.metadata import version
+
+    res = cli("--version")
+    assert res.returncode == 0 and res.stdout == f"speechkit {version('speechkit')}\n"
+
+
+def test_shell_completion_completes_commands_and_options(cli) -> None:
+    """What `--install-completion` wires into bash: the shell asks the command itself for completions."""
+    commands = cli(_SPEECHKIT_COMPLETE="complete_bash", COMP_WORDS="speechkit dec", COMP_CWORD="1")
+    options = cli(_SPEECHKIT_COMPLETE="complete_bash", COMP_WORDS="speechkit decode --au", COMP_CWORD="2")
+    assert commands.stdout.split() == ["decode"] and options.stdout.split() == ["--audio"]
+    assert "--install-completion" in cli("--help").stdout
