@@ -1,9 +1,9 @@
 """CTC + KenLM beam search: speechkit against pyctcdecode 0.5.0 and torchaudio's flashlight ``ctc_decoder``.
 
-Usage::
+Usage (pyctcdecode pins numpy<2, so the peers get their own environment, built once)::
 
-    pip install -e '.[bench]'
-    python bench/decode.py --model egs/fsc/slu1/exp/slu --weak-model egs/fsc/slu1/exp/slu_e3 \\
+    bash bench/make_peer_env.sh
+    .venv-peers/bin/python bench/decode.py --model egs/fsc/slu1/exp/slu --weak-model egs/fsc/slu1/exp/slu_e3 \\
         --data egs/fsc/slu1/data/test --lm LM.arpa [--beam 16] [--alpha 0.5] [--beta 1.0] [--json out.json]
 
 Two regimes: the peaky emissions of a well-trained model (``--model``) and the flat, noisy ones of a weakly
@@ -156,6 +156,11 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--json", type=Path, help="also write the figures here")
     args = p.parse_args()
+    try:
+        import pyctcdecode  # noqa: F401 - checked before the long work starts
+    except ImportError:
+        raise SystemExit("pyctcdecode is not installed here: it pins numpy<2, so it has its own environment. "
+                         "Run `bash bench/make_peer_env.sh`, then `.venv-peers/bin/python bench/decode.py ...`")
 
     refs = read_table(args.data / "text")
     settings = {k: getattr(args, k) for k in ("beam", "alpha", "beta", "beam_prune", "token_min_logp",

@@ -39,3 +39,17 @@ def test_shell_completion_completes_commands_and_options(cli) -> None:
     options = cli(_SPEECHKIT_COMPLETE="complete_bash", COMP_WORDS="speechkit decode --au", COMP_CWORD="2")
     assert commands.stdout.split() == ["decode"] and options.stdout.split() == ["--audio"]
     assert "--install-completion" in cli("--help").stdout
+
+
+def test_readme_use_a_trained_model_commands_use_real_options(cli) -> None:
+    """Every option the README's "Use a trained model" block shows exists on that command (the commands themselves
+    run in tests/decode/test_cli_decode.py and tests/tts/test_fastspeech2_recipe.py)."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = readme.split("## Use a trained model", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].split() for line in block.splitlines() if line.startswith("speechkit ")]
+    assert len(commands) == 7
+    for words in commands:
+        sub = [w for w in words[1:2] if not w.startswith("-")]
+        helptext = cli(*sub, "--help", COLUMNS="200").stdout
+        for option in (w for w in words[1:] if w.startswith("--")):
+            assert option in helptext, f"`{' '.join(words)}`: {option} is not an option of speechkit {' '.join(sub)}"
