@@ -45,6 +45,11 @@ def test_tiny_asr_trains_and_decodes(recipe: Path, cli) -> None:
     assert res.returncode == 0, res.stderr
     hyp = read_table(exp / "decode_test" / "text", allow_empty=True)
     assert set(hyp) == set(read_table(recipe / "data" / "test" / "text"))
+    [(utt, wav)] = read_table(recipe / "data" / "test" / "wav.scp").items()
+    res = cli("decode", "--model", str(exp), "--audio", wav, "--format", "jsonl")  # the same audio as a loose file
+    assert res.returncode == 0, res.stderr
+    record = json.loads(res.stdout)
+    assert record["text"] == hyp[utt] and record["text"] == " ".join(w["word"] for w in record["words"])
 
 
 
