@@ -38,7 +38,7 @@ def test_shell_completion_completes_commands_and_options(cli) -> None:
     commands = cli(_SPEECHKIT_COMPLETE="complete_bash", COMP_WORDS="speechkit dec", COMP_CWORD="1")
     options = cli(_SPEECHKIT_COMPLETE="complete_bash", COMP_WORDS="speechkit decode --au", COMP_CWORD="2")
     assert commands.stdout.split() == ["decode"] and options.stdout.split() == ["--audio"]
-    assert "--install-completion" in cli("--help").stdout
+    assert "--install-completion" in cli("--help", COLUMNS="200").stdout
 
 
 def test_readme_use_a_trained_model_commands_use_real_options(cli) -> None:
