@@ -45,7 +45,8 @@ def decode(
                              "translation, where 1 is greedy)."),
     beam_prune: float = typer.Option(10.0, "--beam-prune", help="Drop hypotheses this far below the best."),
     token_min_logp: float = typer.Option(-5.0, "--token-min-logp", help="Skip units below this log-prob."),
-    unk_score_offset: float = typer.Option(-10.0, "--unk-score-offset", help="Penalty per out-of-vocabulary word."),
+    unk_score_offset: float = typer.Option(-10.0, "--unk-score-offset", help="Penalty per out-of-vocabulary word "
+                                           "(times length / 6 beyond 6 characters)."),
     nbest: int = typer.Option(1, "--nbest", help="Hypotheses per utterance (more than 1 writes OUT/nbest)."),
     nj: int = typer.Option(1, "--nj", help="Beam search processes."),
     tune: bool = typer.Option(False, "--tune", help="Grid-search alpha and beta on DATA (a validation set)."),

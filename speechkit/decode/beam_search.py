@@ -3,13 +3,28 @@
 A hypothesis is a unit sequence ``y`` spelling words ``w_1..w_n`` (see :mod:`speechkit.decode.spellers`). It ranks
 by::
 
-    log P_ctc(y | x) + alpha * ln(10) * log10 P_lm(w_1 .. w_n </s>) + beta * n + unk_score_offset * (#OOV)
+    log P_ctc(y | x) + alpha * ln(10) * log10 P_lm(w_1 .. w_n </s>) + beta * n + sum of OOV charges
 
-where an OOV is a word the LM does not know, or an unfinished word that no vocabulary word starts with (penalized
-as soon as it goes astray, and only once). ``log P_ctc`` sums over alignments: each prefix keeps the probability
-of its alignments ending in blank and in its last unit apart, and merges add (logsumexp). Without an LM the search
-is plain CTC prefix beam search and the score is ``log P_ctc``. While the search runs, an unfinished word that is
-already a vocabulary word is scored in advance (:class:`_Tree`), so the LM prunes before the next word starts.
+``log P_ctc`` sums over alignments: each prefix keeps the probability of its alignments ending in blank and in its
+last unit apart, and merges add (logsumexp). Without an LM the search is plain CTC prefix beam search and the
+score is ``log P_ctc``. While the search runs, an unfinished word that is already a vocabulary word is scored in
+advance (:class:`_Tree`), so the LM prunes before the next word starts.
+
+How out-of-vocabulary words are charged (the vocabulary: the ARPA's unigrams plus the model's words):
+
+- an OOV word ``w`` (a finished word outside the vocabulary) costs ``unk_score_offset * max(1, len(w) / 6)`` on top
+  of its LM term ``alpha * ln(10) * log10 P_lm(<unk> | history)`` (KenLM scores any unknown word as ``<unk>``) and
+  ``beta``: a long OOV word costs in proportion to its characters;
+- an unfinished word that no vocabulary word starts with (it has left the trie) is charged the same
+  ``unk_score_offset * max(1, len / 6)`` for its current length while it grows (so garbage is pruned as it
+  lengthens), and that charge is replaced, not added to, when the word ends;
+- an unfinished word still inside the trie is charged nothing until it ends.
+
+Why by length: charged once whatever its length, one OOV word could swallow any run of frames for the price of a
+short one, and on a weak character model the search glued real words into long OOV strings (WER 50 % where
+pyctcdecode, whose partial-word charge grows with length beyond 6 characters, scored 30 %; 25 % with this rule:
+``tests/decode/test_oov_garbage.py``). Unlike pyctcdecode, a finished OOV word keeps its length charge, so ending
+a garbage string never makes it cheaper.
 
 Why it is fast:
 
@@ -54,6 +69,7 @@ SPELLINGS = ("char", "piece", "lexicon")
 LN10 = math.log(10.0)
 NEG = -math.inf
 MAX_TREE_NODES = 500_000  # a prefix tree this large (some 100 MB) starts afresh
+OOV_CHARS = 6  # an OOV word longer than this many characters is charged in proportion to its length
 # the beam: nodes, log P of their alignments ending in blank and in their last unit, and what _frame derives from
 # the nodes alone (kept while the nodes stay the same, as they mostly do from one frame to the next)
 _Beam = tuple[list[int], list[float], list[float], "tuple | None"]
@@ -179,8 +195,9 @@ class _Tree:
         self.speller, self.lm = speller, lm
         self.alpha_ln10, self.beta, self.unk = alpha * LN10, beta, unk
         self.bonus = max(beta, 0.0) if lm is not None else 0.0  # the most a word can add to a score
-        # a word outside the vocabulary is an OOV (unk) unless the vocabulary misses some of the LM's words
-        self.slack = 0.0 if lm is None or lm.vocabulary is not None else -unk
+        # a word outside the vocabulary is an OOV unless the vocabulary misses some of the LM's words (a binary LM)
+        self.open_vocab = lm is not None and lm.vocabulary is None
+        self.slack = -unk if self.open_vocab else 0.0
         self.stride = n_units + 1  # child key: node * stride + unit
         self.parent = [-1]
         self.unit = [n_units]  # the root's "last unit" is a sentinel no frame has
@@ -190,10 +207,15 @@ class _Tree:
         self.kids: dict[int, tuple[int, ...]] = {}
         self.final: dict[int, float] = {}
 
+    def oov(self, text: str) -> float:
+        """The charge for an out-of-vocabulary word, or an unfinished one no vocabulary word starts with:
+        ``unk`` for up to :data:`OOV_CHARS` characters, in proportion to the length beyond."""
+        return self.unk * max(1.0, len(text) / OOV_CHARS)
+
     def _word(self, history: History, word: str) -> tuple[History, float]:
         """The history after ``word`` and what ``word`` adds to the score."""
         history, logp, known = self.lm.score(history, word)  # type: ignore[union-attr]
-        return history, self.alpha_ln10 * logp + self.beta + (0.0 if known else self.unk)
+        return history, self.alpha_ln10 * logp + self.beta + (0.0 if known else self.oov(word))
 
     def expand(self, node: int, unit: int) -> tuple[int, ...]:
         """Create the children of ``node`` by ``unit`` (one per speller continuation), scoring finished words.
@@ -217,15 +239,15 @@ class _Tree:
                 if self.speller.is_word(child_partial):
                     child_advance = self._word(child_history, child_partial)[1]  # type: ignore[arg-type]
                 elif not self.speller.viable(child_partial):
-                    child_advance = self.unk
+                    child_advance = self.oov(child_partial)  # type: ignore[arg-type]
             kids.append(len(self.parent))
             self.parent.append(node)
             self.unit.append(unit)
             self.lm_score.append(score + child_advance)
             if self.speller.is_word(child_partial):
                 room = self.bonus + max(-child_advance, 0.0)
-            elif child_advance:  # misspelled
-                room = 2 * self.bonus + self.slack
+            elif child_advance:  # misspelled: growing only adds to its charge, ending it pays the same
+                room = 2 * self.bonus - (child_advance if self.open_vocab else 0.0)
             else:
                 room = max(self.bonus, 2 * self.bonus + self.unk + self.slack)
             self.lm_bound.append(score + child_advance + room)
