@@ -48,7 +48,7 @@ def decode(
     unk_score_offset: float = typer.Option(-10.0, "--unk-score-offset", help="Penalty per out-of-vocabulary word "
                                            "(times length / 6 beyond 6 characters)."),
     nbest: int = typer.Option(1, "--nbest", help="Hypotheses per utterance (more than 1 writes OUT/nbest)."),
-    nj: int = typer.Option(1, "--nj", help="Beam search processes."),
+    nj: int = typer.Option(1, "--nj", help="Beam search processes (no more than there are utterances)."),
     tune: bool = typer.Option(False, "--tune", help="Grid-search alpha and beta on DATA (a validation set)."),
     alphas: str = typer.Option("0,0.25,0.5,0.75,1,1.5,2", "--alphas", help="Alpha grid for --tune."),
     betas: str = typer.Option("-1,0,1,2,3", "--betas", help="Beta grid for --tune."),
@@ -93,6 +93,8 @@ def decode(
         raise SpeechkitError(None, "give exactly one of --data and --audio")
     if fmt not in FORMATS:
         raise SpeechkitError(None, f"--format takes {', '.join(FORMATS)}, not {fmt!r}")
+    if nj < 1:
+        raise SpeechkitError(None, f"--nj is the number of beam search processes: at least 1, got {nj}")
     kind, _ = load_model_config(model)  # fails early, with one line, on a missing or foreign model dir
     if kind in ("s2st", "mt") and (audio is not None or fmt != "text"):
         raise SpeechkitError(model, f"is a {kind} model: it decodes a data dir (--data) into its own outputs; "
@@ -123,7 +125,7 @@ def decode(
     search = None
     if options is not None:  # the LM loads here and must know some of the model's words
         search = CtcBeamSearch(DecoderSpec(tuple(symbols), "piece", str(lm), tuple(dict.fromkeys(words))), options)
-    dev, nj = str(device_of(device)), max(1, nj)
+    dev = str(device_of(device))
     how = "greedy" if search is None else f"beam {beam}, LM alpha={alpha:g} beta={beta:g}"
     if audio is not None:
         if out is not None and out.is_dir():
@@ -135,7 +137,7 @@ def decode(
             from speechkit.utils.atomic import write_text_atomic
 
             write_text_atomic(out, text)
-        _notes(stats, audio)
+        _notes(stats, audio, nj, search)
         where = "" if out is None else f" into {escape(str(out))}"
         console.print(f"decoded {stats['n_utts']} files ({stats['audio_s'] / 60:.1f} min, {how}){where}, "
                       f"RTF {stats['rtf']:.4f}")  # fmt: skip
@@ -147,14 +149,17 @@ def decode(
         _print_grid(tune_data_dir(model, data, out, search, grid_a, grid_b, dev, nj), data, grid_a, grid_b, out)
         return
     stats = decode_data_dir(model, data, out, dev, search, nj, fmt)
-    _notes(stats, data)
+    _notes(stats, data, nj, search)
     also = "" if fmt == "text" else f" and {FILE_NAMES[fmt]}"
     typer.echo(f"decoded {stats['n_utts']} utterances ({stats['audio_s'] / 60:.1f} min, {how}) into {out}{also}, "
                f"RTF {stats['rtf']:.4f}")  # fmt: skip
 
 
-def _notes(stats: dict, source: Path) -> None:
-    """Say once what the user may not expect: audio resampled to the model's rate, nothing to score."""
+def _notes(stats: dict, source: Path, nj: int, search: object) -> None:
+    """Say once what the user may not expect: audio resampled to the model's rate, nothing to score, fewer
+    processes than --nj asked for."""
+    if search is not None and nj > stats["n_utts"]:
+        console.print(f"note: --nj {nj} is more than the {stats['n_utts']} utterances: {stats['n_utts']} processes")
     for rate, n in sorted(stats["resampled"].items()):
         console.print(f"note: {n} file(s) at {rate} Hz resampled to the model's rate")
     if not stats["labelled"] and source.is_dir() and (source / "wav.scp").is_file():

@@ -32,7 +32,8 @@ def _kenlm_problem(message: str) -> str:
     at = re.search(r"\s*Byte: (\d+)$", reason)
     if at:
         reason = reason[: at.start()] + ("" if " byte " in reason else f" (byte {at.group(1)})")
-    return f"not a readable ARPA or KenLM binary file: {' '.join(reason.split())}"
+    reason = "".join(c if c.isprintable() else "?" for c in " ".join(reason.split()))  # it may quote binary bytes
+    return f"not a readable ARPA or KenLM binary file: {reason}"
 
 
 def arpa_unigrams(path: Path) -> frozenset[str]:
@@ -76,6 +77,9 @@ class LmScorer:
                 self.model = kenlm.Model(str(self.path), config)
         except (OSError, RuntimeError) as e:
             raise SpeechkitError(self.path, _kenlm_problem(str(e))) from None
+        except UnicodeDecodeError:  # KenLM's message quotes the file's first bytes, which are not text
+            raise SpeechkitError(self.path, "not a readable ARPA or KenLM binary file: it starts with binary data "
+                                 "that is not a KenLM model") from None  # fmt: skip
         with self.path.open("rb") as f:
             binary = f.read(len(_BINARY_MAGIC)) == _BINARY_MAGIC
         self.vocabulary: frozenset[str] | None = None if binary else arpa_unigrams(self.path)

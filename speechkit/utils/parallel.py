@@ -41,8 +41,10 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], nj: int, description:
     Workers come from a fork server that has imported ``fn``'s module and ``preload`` but run nothing, so C
     libraries with global state (eSpeak) are never shared and imports are paid once. With ``fresh_process``
     every item runs in a new process, so an item's result cannot depend on which items a worker ran before it
-    (eSpeak's output drifts with its internal state); results then do not depend on ``nj``.
+    (eSpeak's output drifts with its internal state); results then do not depend on ``nj``. No more workers start
+    than there are items.
     """
+    nj = max(1, min(nj, len(items)))
     with progress_bar() as bar:
         task = bar.add_task(description, total=len(items))
         results = []

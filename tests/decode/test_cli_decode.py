@@ -61,13 +61,18 @@ def test_tune_on_valid_then_decode_test_with_the_winner(recipe: Path, cli) -> No
     assert read_table(out / "utt2intent") == read_table(exp / "decode_test" / "utt2intent")  # intents: same head
 
 
-@pytest.mark.parametrize("case", ["malformed", "other_words", "alpha"])
+@pytest.mark.parametrize("case", ["malformed", "binary", "other_words", "alpha", "nj0", "nj_negative"])
 def test_bad_lm_inputs_are_one_error_line(recipe: Path, tmp_path: Path, case: str, cli) -> None:
     lm = recipe / "lm.arpa"
     extra: list[str] = []
     if case == "malformed":
         lm = tmp_path / "bad.arpa"
         lm.write_text("\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t<s>\n")
+    elif case == "binary":  # KenLM's own error quotes these bytes and fails to decode them (was a traceback)
+        lm = tmp_path / "model.bin"
+        lm.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes([0xD4, 0x28, 0xFF, 0x0B]) * 64)
+    elif case.startswith("nj"):
+        extra = ["--nj", "0" if case == "nj0" else "-3"]
     elif case == "other_words":
         lm = uniform_arpa(["bonjour", "merci"], tmp_path / "fr.arpa")
     else:
@@ -79,6 +84,9 @@ def test_bad_lm_inputs_are_one_error_line(recipe: Path, tmp_path: Path, case: st
         "malformed": f"error: {lm}: not a readable ARPA or KenLM binary file",
         "other_words": f"error: {lm}: the LM knows none of the",
         "alpha": "error: LM weight alpha=12 is out of range: use 0 <= alpha <= 10",
+        "binary": f"error: {lm}: not a readable ARPA or KenLM binary file: it starts with binary data",
+        "nj0": "error: --nj is the number of beam search processes: at least 1, got 0",
+        "nj_negative": "error: --nj is the number of beam search processes: at least 1, got -3",
     }[case]
     assert res.stderr.startswith(expected), res.stderr
     assert not (tmp_path / "out" / "text").exists()
@@ -192,3 +200,13 @@ def test_everyday_decode_errors_are_one_line(recipe: Path, audio_folder, tmp_pat
         "empty": f"{tmp_path / 'empty'}: holds no audio files", "out_dir": f"{tmp_path}: is a directory",
     }[case]  # fmt: skip
     assert expected in res.stderr, res.stderr
+
+
+def test_nj_beyond_the_utterances_starts_one_process_each_and_says_so(recipe: Path, tmp_path: Path, cli) -> None:
+    data = recipe / "data" / "test"
+    n = len(read_table(data / "wav.scp"))
+    res = cli("decode", "--model", recipe / "exp" / "slu", "--data", data, "--lm", recipe / "lm.arpa", "--nj", "1000",
+              "--out", tmp_path / "out")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert f"note: --nj 1000 is more than the {n} utterances: {n} processes" in res.stderr
+    assert len(read_table(tmp_path / "out" / "text", allow_empty=True)) == n
