@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from speechkit.decode.beam_search import CtcBeamSearch, DecoderSpec, SearchOptions
+from speechkit.decode.synthetic import CHAR_UNITS as UNITS
+from speechkit.decode.synthetic import REGIMES, char_emissions
 from speechkit.lm.kneser_ney import train_arpa
 from speechkit.score.asr import align_sentence, asr_scores
-
-UNITS = ("<blank>", "'", *"abcdefghijklmnopqrstuvwxyz", "|")
 
 
 def sentences() -> list[str]:
@@ -30,22 +30,6 @@ def sentences() -> list[str]:
             text = re.sub(r"[^a-z' ]", " ", line.split("|")[-1].lower().replace("-", " "))
             out.append(" ".join(text.split()))
     return out
-
-
-def weak_emissions(sentence: str, rng: np.random.Generator) -> np.ndarray:
-    """Log-posteriors of a weak model: each character (then blank) holds 1-3 frames and wins them by about 5 nats
-    over Gaussian noise, but on a third of the frames a random other unit is close behind (within 0.5)."""
-    ids = {u: i for i, u in enumerate(UNITS)}
-    labels: list[int] = []
-    for ch in sentence.replace(" ", "|"):
-        labels += [ids[ch]] * int(rng.integers(1, 4)) + [0] * int(rng.integers(1, 4))
-    frames, target = np.arange(len(labels)), np.array(labels)
-    logits = rng.normal(0.0, 1.0, (len(labels), len(UNITS)))
-    logits[frames, target] += 5.0
-    close = rng.random(len(labels)) < 1 / 3
-    other = (target + rng.integers(1, len(UNITS), len(labels))) % len(UNITS)
-    logits[frames[close], other[close]] = logits[frames[close], target[close]] - 0.5 * rng.random(close.sum())
-    return (logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +50,7 @@ def test_weak_char_emissions_decode_into_words_not_oov_strings(setting) -> None:
     vocabulary = {w for t in train for w in t.split()}
     spec = DecoderSpec(UNITS, "char", str(lm), tuple(sorted(vocabulary)), delimiter="|")
     search = CtcBeamSearch(spec, SearchOptions(beam=32, alpha=0.5, beta=1.0, unk_score_offset=-10.0))
-    hyps = [search(weak_emissions(s, rng))[0].text for s in test]
+    hyps = [search(char_emissions(s, REGIMES["weak"], rng))[0].text for s in test]
     wer = asr_scores([align_sentence(str(i), r, h) for i, (r, h) in enumerate(zip(test, hyps))])["wer"]
     longest = max(len(w) for t in test for w in t.split())
     garbage = [w for h in hyps for w in h.split() if w not in vocabulary and len(w) > longest]
