@@ -93,7 +93,10 @@ def _dropped_keys(condemned: list[Problem], tables: dict[str, Table]) -> dict[Ki
 
 
 def _rewrite(path: Path, tables: dict[str, Table], keep: set[str]) -> None:
-    """Swap ``path`` for a copy holding only ``keep``, sorted, with spk2utt rebuilt and the originals backed up."""
+    """Swap ``path`` for a copy holding only ``keep``, sorted, with spk2utt rebuilt and the originals backed up.
+
+    A second fix keeps the first backup: it holds the user's originals, which a later fix no longer has.
+    """
     kept = {
         name: {key: line.value for key, line in table.rows.items() if key in keep}
         for name, table in utterance_tables(tables).items()
@@ -102,10 +105,11 @@ def _rewrite(path: Path, tables: dict[str, Table], keep: set[str]) -> None:
         recordings = {value.split()[0] for value in kept["segments"].values()}
         kept["wav.scp"] = {key: line.value for key, line in tables["wav.scp"].rows.items() if key in recordings}
     kept["spk2utt"] = spk2utt_of(kept["utt2spk"])
-    with atomic_dir(path) as tmp:
-        shutil.copytree(path, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns(BACKUP))
-        (tmp / BACKUP).mkdir()
-        for name in tables:
-            shutil.copy2(path / name, tmp / BACKUP / name)
+    with atomic_dir(path, adopt=True) as tmp:
+        shutil.copytree(path, tmp, dirs_exist_ok=True)
+        if not (path / BACKUP).is_dir():
+            (tmp / BACKUP).mkdir()
+            for name in tables:
+                shutil.copy2(path / name, tmp / BACKUP / name)
         for name, rows in kept.items():
             write_table(tmp / name, rows)

@@ -2,6 +2,9 @@
 
 An interrupted or failed stage must never leave output that looks finished; ``os.replace`` of a fully written
 temporary is atomic on POSIX, so readers see either the old output or the new one.
+
+A directory is replaced only if speechkit wrote it: every finished directory carries a ``.speechkit`` marker, and
+a non-empty directory without one (a user's folder, the current directory) is refused rather than deleted.
 """
 
 from __future__ import annotations
@@ -12,6 +15,11 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from speechkit.errors import SpeechkitError
+
+OWNED = ".speechkit"
+"""Marker file in every directory :func:`atomic_dir` wrote: only such directories may be replaced."""
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -46,17 +54,20 @@ def write_text_atomic(path: str | Path, text: str) -> None:
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | Path) -> Iterator[Path]:
+def atomic_dir(path: str | Path, adopt: bool = False) -> Iterator[Path]:
     """Yield an empty temporary directory that replaces ``path`` when the block succeeds.
 
-    An existing ``path`` is removed only after the new one is complete; on failure the temporary is deleted and
-    ``path`` is left as it was.
+    An existing ``path`` is removed only after the new one is complete, and only if it is empty or speechkit wrote
+    it (``adopt=True`` accepts any directory, for commands that rewrite the user's own, backed-up data dir); on
+    failure the temporary is deleted and ``path`` is left as it was.
     """
-    path = Path(path)
+    path = Path(os.path.abspath(path))
+    check_replaceable(path, adopt)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
+        (tmp / OWNED).write_text("written by speechkit: it may replace this directory\n", encoding="utf-8")
         os.chmod(tmp, 0o777 & ~_UMASK)
         if path.exists():
             old = path.with_name(f".{path.name}.old")
@@ -68,3 +79,18 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
             os.replace(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_replaceable(path: Path, adopt: bool = False) -> None:
+    """Refuse to replace a file, the working directory or one above it, or a user's non-empty directory."""
+    if not path.exists() and not path.is_symlink():
+        return
+    if not path.is_dir() or path.is_symlink():
+        raise SpeechkitError(path, "exists and is not a directory: choose another output directory")
+    if Path.cwd() == path or path in Path.cwd().parents:
+        raise SpeechkitError(path, "is the current directory or contains it: choose a new output directory")
+    if adopt or (path / OWNED).is_file() or not any(path.iterdir()):
+        return
+    raise SpeechkitError(
+        path, f"is a non-empty directory speechkit did not write (no {OWNED} marker): refusing to replace it; "
+        "choose a new output directory or remove this one yourself")

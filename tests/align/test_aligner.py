@@ -14,6 +14,7 @@ from speechkit.cli import app
 from speechkit.data.table import read_table
 from speechkit.data.textgrid import SILENCE_LABELS, read_alignment
 from speechkit.models.builder import load_model
+from speechkit.utils.atomic import OWNED
 
 runner = CliRunner()
 TINY = ["model.net.channels=16", "model.net.kernels=[3,1]", "train.rounds=2", "train.epochs=[1]", "--threads", "1"]
@@ -36,7 +37,7 @@ def trained(tiny_lj: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
 
 def test_train_writes_a_model_dir_and_mfa_style_textgrids(trained: tuple[Path, Path]) -> None:
     data, exp = trained
-    assert {p.name for p in (exp / "model").iterdir()} == {"config.yaml", "model.yaml", "model.pt"}
+    assert {p.name for p in (exp / "model").iterdir()} == {"config.yaml", "model.yaml", "model.pt", OWNED}
     torch.load(exp / "model" / "model.pt", weights_only=True)
     text = read_table(data / "train" / "text")
     for utt, words in text.items():

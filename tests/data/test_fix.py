@@ -147,3 +147,13 @@ def test_fix_twice_is_a_no_op(data_dir: Path) -> None:
     after_first = _snapshot(data_dir)
     assert fix_data_dir(data_dir).backup is None
     assert _snapshot(data_dir) == after_first
+
+
+def test_a_second_fix_keeps_the_first_backup(data_dir: Path, tmp_path: Path) -> None:
+    (data_dir / "text").write_text("spk2-u2 b\nspk2-u1 a\nspk1-u2 c\nspk1-u1 d\n", encoding="utf-8")
+    original = (data_dir / "text").read_bytes()
+    fix_data_dir(data_dir)
+    (tmp_path / "wavs" / "spk2-u1.wav").unlink()
+    report = fix_data_dir(data_dir)
+    assert report.dropped == {Kind.AUDIO_MISSING: ["spk2-u1"]}
+    assert (data_dir / BACKUP / "text").read_bytes() == original

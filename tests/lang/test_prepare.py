@@ -10,6 +10,7 @@ from speechkit.errors import SpeechkitError
 from speechkit.lang.lexicon import Lexicon
 from speechkit.lang.prepare import prepare_lang, text2phones
 from speechkit.lang.tokens import BpeTokenizer, TokenList
+from speechkit.utils.atomic import OWNED
 
 TRAIN = {
     "spk1-001": "turn on the lights in the kitchen",
@@ -31,7 +32,7 @@ def test_prepare_lang_writes_a_consistent_lang_dir(tmp_path: Path) -> None:
     test = write_text(tmp_path / "test", {"spk3-005": "switch the zorblax off"})
     summary = prepare_lang(train, tmp_path / "lang", bpe_size=5000, extra_texts=[test])
     lang = tmp_path / "lang"
-    assert sorted(p.name for p in lang.iterdir()) == sorted(FILES)
+    assert sorted(p.name for p in lang.iterdir()) == sorted([*FILES, OWNED])
     assert summary.words == 16 and summary.phones == 39 and sorted(summary.oov) == ["blorpington", "zorblax"]
     assert summary.bpe_requested == 5000 and summary.bpe_size < 5000 and "does not fit" in summary.bpe_note
     assert (lang / "oov.txt").read_text().startswith("blorpington B L AO R P IH NG T AH N\n")

@@ -6,6 +6,7 @@ import csv
 import hashlib
 from pathlib import Path
 
+import pytest
 import soundfile as sf
 from praatio import textgrid
 
@@ -98,3 +99,26 @@ def test_mini_cvss_is_the_same_whatever_nj(tmp_path: Path) -> None:
     build_mini_cvss(tmp_path / "a", seed=3, nj=1, sizes=(4, 2, 2), speakers=(1, 1, 1))
     build_mini_cvss(tmp_path / "b", seed=3, nj=2, sizes=(4, 2, 2), speakers=(1, 1, 1))
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
+
+
+@pytest.mark.parametrize("command", ["mini-fsc", "mini-ljspeech", "mini-cvss"])
+def test_prep_mini_refuses_a_users_folder_and_the_working_directory(tmp_path: Path, command: str, cli) -> None:
+    users = tmp_path / "mine"
+    users.mkdir()
+    (users / "notes.txt").write_text("keep me")
+    res = cli("prep", command, "--out", str(users))
+    assert res.returncode != 0 and res.stderr.count("\n") == 1 and "did not write" in res.stderr, res.stderr
+    assert [p.name for p in users.iterdir()] == ["notes.txt"] and len(list(tmp_path.iterdir())) == 1
+    res = cli("prep", command, "--out", ".", cwd=users)
+    assert res.returncode != 0 and res.stderr.count("\n") == 1 and str(users) in res.stderr, res.stderr
+    assert [p.name for p in users.iterdir()] == ["notes.txt"]
+
+
+def test_prep_mini_replaces_its_own_corpus(tmp_path: Path, cli) -> None:
+    args = ["prep", "mini-fsc", "--out", str(tmp_path / "fsc"), "--nj", "1", "--train-speakers", "1",
+            "--valid-speakers", "1", "--test-speakers", "1", "--phrasings-per-speaker", "1"]
+    assert cli(*args).returncode == 0
+    first = digest(tmp_path / "fsc")
+    res = cli(*args)
+    assert res.returncode == 0, res.stderr
+    assert digest(tmp_path / "fsc") == first and sorted(p.name for p in tmp_path.iterdir()) == ["fsc"]

@@ -1,0 +1,74 @@
+"""atomic_dir replaces only what speechkit wrote: a user's folder, a file or the working directory is refused."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from speechkit.errors import SpeechkitError
+from speechkit.utils.atomic import OWNED, atomic_dir
+
+
+def _write(out: Path, text: str) -> None:
+    with atomic_dir(out) as tmp:
+        (tmp / "result").write_text(text, encoding="utf-8")
+
+
+def test_own_output_is_replaced_and_marked(tmp_path: Path) -> None:
+    _write(tmp_path / "out", "first")
+    _write(tmp_path / "out", "second")
+    assert (tmp_path / "out" / "result").read_text() == "second" and (tmp_path / "out" / OWNED).is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_an_empty_directory_is_used(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    _write(tmp_path / "out", "x")
+    assert (tmp_path / "out" / "result").read_text() == "x"
+
+
+def test_a_users_folder_is_refused_and_kept(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "thesis.tex").write_text("years of work")
+    with pytest.raises(SpeechkitError, match="non-empty directory speechkit did not write"):
+        _write(tmp_path / "out", "x")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["thesis.tex"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_adopt_replaces_a_users_folder(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "text").write_text("old")
+    with atomic_dir(tmp_path / "out", adopt=True) as tmp:
+        (tmp / "text").write_text("new")
+    assert (tmp_path / "out" / "text").read_text() == "new"
+
+
+@pytest.mark.parametrize("where", ["file", "cwd", "parent of cwd", "symlink"])
+def test_files_the_working_directory_and_links_are_refused(tmp_path: Path, where: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    if where == "file":
+        out.write_text("data")
+    else:
+        (tmp_path / "real").mkdir()
+        if where == "symlink":
+            out.symlink_to(tmp_path / "real")
+        else:
+            _write(out, "ours")  # even speechkit's own output is not replaced while a shell stands in it
+            (out / "sub").mkdir()
+            monkeypatch.chdir(out if where == "cwd" else out / "sub")
+    with pytest.raises(SpeechkitError, match="not a directory|current directory"):
+        _write(Path(".") if where == "cwd" else out, "x")
+    assert out.is_symlink() or out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_relative_dot_names_the_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    os.mkdir("x")
+    with pytest.raises(SpeechkitError) as err:
+        _write(Path("."), "x")
+    assert str(tmp_path) in str(err.value)
