@@ -35,7 +35,7 @@ from speechkit.align.viterbi import runs, viterbi
 from speechkit.data.audio import audio_info
 from speechkit.data.batching import DurationBatchSampler
 from speechkit.data.datadir import Utterance, load_data_dir
-from speechkit.data.table import write_table
+from speechkit.data.table import key_file, write_table
 from speechkit.data.textgrid import Segment, write_textgrid
 from speechkit.errors import SpeechkitError
 from speechkit.lang.lexicon import SIL, SPN, Lexicon
@@ -175,7 +175,7 @@ def align_data_dir(model: AlignerModel, data_dir: str | Path, out_dir: str | Pat
                 duration = info.frames / info.samplerate
                 words, phone_segs = path_segments(path, graph, u.text.split() if phone_file is None else [],
                                                   frame_seconds, duration)
-                write_textgrid(out_dir / f"{u.utt}.TextGrid", words, phone_segs, duration)
+                write_textgrid(key_file(out_dir, u.utt, ".TextGrid"), words, phone_segs, duration)
                 n_frames = resampled_length(info.frames, info.samplerate, sample_rate) // hop_length
                 results[u.utt] = segments_to_durations(phone_segs, n_frames, sample_rate, hop_length, edge_silence)
                 seconds += duration

@@ -37,11 +37,12 @@ def audio_info(path: str | Path) -> sf._SoundFileInfo:
 def read_audio(path: str | Path, sample_rate: int | None = None) -> np.ndarray:
     """Read a mono file as float32 in [-1, 1], resampled to ``sample_rate`` when given and different.
 
-    Multi-channel audio is an error rather than a silent down-mix: the data dir contract says mono.
+    Multi-channel audio is an error rather than a silent down-mix: the data dir contract says mono. Empty audio and
+    NaN or infinite samples are errors too: they would turn a training loss or a decoded label silently into NaN.
     """
     path = Path(path)
     if not path.is_file():
-        raise SpeechkitError(path, "audio file not found")
+        raise SpeechkitError(path, not_a_file(path))
     try:
         with quiet_stderr():
             wav, sr = sf.read(str(path), dtype="float32", always_2d=True)
@@ -50,9 +51,37 @@ def read_audio(path: str | Path, sample_rate: int | None = None) -> np.ndarray:
     if wav.shape[1] != 1:
         raise SpeechkitError(path, f"expected mono audio, found {wav.shape[1]} channels")
     wav = wav[:, 0]
+    if not len(wav):
+        raise SpeechkitError(path, "has no samples (zero length)")
+    if not np.isfinite(wav).all():
+        bad = int(np.flatnonzero(~np.isfinite(wav))[0])
+        raise SpeechkitError(path, f"sample {bad} is not a finite number (NaN or infinity)")
     if sample_rate is not None and sr != sample_rate:
         wav = resample(wav, sr, sample_rate)
     return wav
+
+
+def not_a_file(path: Path) -> str:
+    """Why ``path`` cannot be opened as an audio file, in words: missing, a directory, a link loop, or a command."""
+    text = str(path)
+    if text.rstrip().endswith("|"):
+        return "is a Kaldi pipe command; speechkit does not run commands from wav.scp: write the audio to files"
+    if path.is_symlink() and not path.exists():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:
+            return "is a symbolic link loop"
+        except OSError:
+            pass
+        return "is a symbolic link to a file that does not exist"
+    if path.is_dir():
+        return "is a directory, not an audio file"
+    if path.exists():
+        return "is not a regular file (a device, pipe or socket)"
+    return NOT_FOUND
+
+
+NOT_FOUND = "audio file not found"
 
 
 def resample(wav: np.ndarray, orig_sr: int, new_sr: int) -> np.ndarray:

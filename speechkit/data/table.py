@@ -29,6 +29,19 @@ def byte_key(key: str) -> bytes:
     return key.encode("utf-8", errors="surrogateescape")
 
 
+def is_safe_key(key: str) -> bool:
+    """True if ``key`` can name a file inside a directory: no path separator or NUL, not ``.`` or ``..``."""
+    return key not in (".", "..") and not any(c in key for c in "/\\\0")
+
+
+def key_file(directory: str | Path, key: str, suffix: str) -> Path:
+    """``directory/<key><suffix>``, refusing a key that would name a file elsewhere (``../../x``, ``a/b``)."""
+    if not is_safe_key(key):
+        raise SpeechkitError(directory, f"utterance id {key!r} cannot name a file here (it has a path separator or is "
+                                        "'.' or '..'): rename it; `speechkit data validate` lists such ids")
+    return Path(directory) / f"{key}{suffix}"
+
+
 def scan_table(path: str | Path) -> Iterator[TableLine]:
     """Yield every non-blank line of ``path`` as a :class:`TableLine`, never raising on content."""
     with open(path, "rb") as f:

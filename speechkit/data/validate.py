@@ -22,11 +22,12 @@ from enum import Enum
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import soundfile as sf
 
-from speechkit.data.audio import audio_info
+from speechkit.data.audio import NOT_FOUND, audio_info, not_a_file
 from speechkit.data.datadir import CORE_FILES
-from speechkit.data.table import TableLine, byte_key, scan_table
+from speechkit.data.table import TableLine, byte_key, is_safe_key, scan_table
 from speechkit.errors import SpeechkitError
 
 T = TypeVar("T")
@@ -39,6 +40,7 @@ _SHORT_DATA = re.compile(r"^data\s*:\s*(\d+) \(should be (\d+)\)", re.MULTILINE)
 _TAIL_FRAMES = 1024  # decoding just the end of a file is enough to find a truncated one
 _SEGMENT_SLACK_S = 0.01  # segment ends may overshoot the recording by rounding
 _INT = re.compile(r"[0-9]+")
+_FLOAT_SUBTYPES = {"FLOAT", "DOUBLE"}
 
 
 class Kind(str, Enum):
@@ -58,6 +60,7 @@ class Kind(str, Enum):
     NOT_MONO = "not mono"
     SPEAKER_MISMATCH = "utt2spk/spk2utt disagree"
     SPEAKER_PREFIX = "speaker id does not prefix utterance id"
+    UNSAFE_KEY = "key unsafe as a file name"
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,9 @@ def read_checked(path: str | Path) -> Table:
         bad_char = _unprintable(f"{line.key} {line.value}")
         if first is not None:
             found.append((Kind.DUPLICATE, f"repeats the key of line {first.lineno}"))
+        elif Path(path).name != "spk2utt" and not is_safe_key(line.key):
+            found.append((Kind.UNSAFE_KEY, "has a key with a path separator or that is '.' or '..' "
+                                           "(utterance ids name output files)"))
         elif not line.utf8_ok:
             found.append((Kind.NOT_UTF8, "is not valid UTF-8"))
         elif bad_char is not None:
@@ -156,7 +162,9 @@ def check_wav_table(table: Table, sample_rate: int | None = None) -> AudioCheck:
     infos: dict[str, sf._SoundFileInfo] = {}
     for key, line in table.rows.items():
         if not Path(line.value).is_file():
-            problems.append(table.problem(Kind.AUDIO_MISSING, key, f"audio file {line.value} not found"))
+            reason = not_a_file(Path(line.value))
+            message = f"audio file {line.value} not found" if reason == NOT_FOUND else f"{line.value} {reason}"
+            problems.append(table.problem(Kind.AUDIO_MISSING, key, message))
             continue
         try:
             infos[key] = _open_audio(line.value)
@@ -229,7 +237,22 @@ def _open_audio(path: str) -> sf._SoundFileInfo:
         raise SpeechkitError(path, f"cannot decode the last frames, truncated or corrupt ({e})") from None
     if got < tail:
         raise SpeechkitError(path, f"truncated: the header announces {info.frames} frames, fewer can be read")
+    if info.frames == 0:
+        raise SpeechkitError(path, "has no samples (zero length)")
+    if info.subtype in _FLOAT_SUBTYPES:
+        _check_finite(path)
     return info
+
+
+def _check_finite(path: str) -> None:
+    """Refuse NaN or infinite samples, which only float files can hold and which make training loss NaN."""
+    with sf.SoundFile(path) as f:
+        start = 0
+        for block in f.blocks(blocksize=1 << 18, dtype="float32", always_2d=True):
+            bad = np.flatnonzero(~np.isfinite(block).all(axis=1))
+            if bad.size:
+                raise SpeechkitError(path, f"sample {start + int(bad[0])} is not a finite number (NaN or infinity)")
+            start += len(block)
 
 
 def _speaker(value: str) -> str:

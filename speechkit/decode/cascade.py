@@ -21,7 +21,7 @@ from torch.nn.utils.rnn import pad_sequence
 from speechkit.data.audio import write_audio
 from speechkit.data.batching import DurationBatchSampler, read_durations
 from speechkit.data.datadir import load_audio_dir
-from speechkit.data.table import read_table, write_table
+from speechkit.data.table import key_file, read_table, write_table
 from speechkit.decode.recognize import run_data_dir
 from speechkit.errors import SpeechkitError
 from speechkit.lang.tokens import BpeTokenizer
@@ -89,7 +89,7 @@ def cascade_data_dir(mt_model: str | Path, data_dir: str | Path, out_dir: str | 
         if waves:
             rate = syn.cfg.mel.sample_rate
             for u, wav in waves.items():
-                write_audio(tmp / f"{u}.wav", wav, rate)
+                write_audio(key_file(tmp, u, ".wav"), wav, rate)
             write_table(tmp / "wav.scp", {u: str((out_dir / f"{u}.wav").resolve()) for u in utts})
         info = {"mt_model": str(mt_model), "asr_model": str(asr_model), "tts_model": str(tts_model),
                 "vocoder": vocoder if tts_model else None, "beam": beam, "utterances": len(utts),

@@ -30,7 +30,7 @@ from speechkit.data.audio import audio_info
 from speechkit.data.batching import DurationBatchSampler, read_durations
 from speechkit.data.datadir import Utterance, audio_utterances, load_audio_dir, load_data_dir
 from speechkit.data.dataset import AudioDataset, collate
-from speechkit.data.table import read_table, scan_table, write_table
+from speechkit.data.table import key_file, read_table, scan_table, write_table
 from speechkit.decode.beam_search import CtcBeamSearch, Hypothesis, decode_grid
 from speechkit.decode.formats import FILE_NAMES, Transcript, render
 from speechkit.decode.word_times import word_times
@@ -329,7 +329,8 @@ def transcribe_synthesis(model_dir: str | Path, ref_data: str | Path, syn_dir: s
     syn_dir = Path(syn_dir)
     utts = load_data_dir(ref_data, extra=[] if ref_wavs == "wav.scp" else [ref_wavs])
     utts = [replace(u, wav=u.extra.get(ref_wavs, u.wav)) for u in utts]
-    synthesized = [replace(u, wav=str(syn_dir / f"{u.utt}.wav")) for u in utts if (syn_dir / f"{u.utt}.wav").is_file()]
+    wavs = {u.utt: key_file(syn_dir, u.utt, ".wav") for u in utts}
+    synthesized = [replace(u, wav=str(wavs[u.utt])) for u in utts if wavs[u.utt].is_file()]
     if not synthesized:
         raise SpeechkitError(syn_dir, f"holds no <utt>.wav for any utterance of {ref_data}")
     texts = {}

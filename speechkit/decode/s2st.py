@@ -21,7 +21,7 @@ from speechkit.data.audio import write_audio
 from speechkit.data.batching import DurationBatchSampler, read_durations
 from speechkit.data.datadir import load_audio_dir
 from speechkit.data.dataset import AudioDataset, collate
-from speechkit.data.table import write_table
+from speechkit.data.table import key_file, write_table
 from speechkit.errors import SpeechkitError
 from speechkit.lang.tokens import BpeTokenizer
 from speechkit.models.builder import load_model
@@ -103,7 +103,7 @@ def translate_data_dir(model_dir: str | Path, data_dir: str | Path, out_dir: str
     rate = synth.mel.sample_rate
     with atomic_dir(out_dir) as tmp:
         for key, wav in waves.items():
-            write_audio(tmp / f"{key}.wav", wav, rate)
+            write_audio(key_file(tmp, key, ".wav"), wav, rate)
         write_table(tmp / "wav.scp", {u.utt: str((out_dir / f"{u.utt}.wav").resolve()) for u in utts})
         write_table(tmp / "text", {u.utt: texts[u.utt] for u in utts})
         source_s = sum(seconds[u.utt] for u in utts)

@@ -28,7 +28,7 @@ import numpy as np
 
 from speechkit.data.audio import read_audio
 from speechkit.data.datadir import load_data_dir
-from speechkit.data.table import read_table
+from speechkit.data.table import key_file, read_table
 from speechkit.errors import SpeechkitError
 from speechkit.features.pitch import f0
 from speechkit.score.asr import align_sentence, asr_scores
@@ -115,7 +115,7 @@ def score_tts(ref_data: str | Path, syn_dir: str | Path, syn_text: dict[str, str
     utts = load_data_dir(ref_data)
     if not syn_dir.is_dir():
         raise SpeechkitError(syn_dir, "synthesis directory not found")
-    present = [u for u in utts if (syn_dir / f"{u.utt}.wav").is_file()]
+    present = [u for u in utts if key_file(syn_dir, u.utt, ".wav").is_file()]
     if not present:
         raise SpeechkitError(syn_dir, f"holds no <utt>.wav for any utterance of {ref_data}")
     results = []
@@ -123,7 +123,7 @@ def score_tts(ref_data: str | Path, syn_dir: str | Path, syn_text: dict[str, str
         task = bar.add_task("score tts", total=len(present))
         for u in present:
             ref = read_audio(u.wav, cfg.sample_rate)
-            syn = read_audio(syn_dir / f"{u.utt}.wav", cfg.sample_rate)
+            syn = read_audio(key_file(syn_dir, u.utt, ".wav"), cfg.sample_rate)
             results.append(score_pair(u.utt, ref, syn, cfg))
             bar.advance(task)
     f0s = [r.f0_rmse_cents for r in results if r.f0_rmse_cents is not None]

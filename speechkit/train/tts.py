@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from speechkit.data.batching import DurationBatchSampler
 from speechkit.data.datadir import Utterance, load_data_dir
+from speechkit.data.table import key_file
 from speechkit.errors import SpeechkitError
 from speechkit.lang.lexicon import SIL, phone_set
 from speechkit.models.conformer import padding_mask
@@ -81,8 +82,8 @@ class TTSDataset(Dataset[dict[str, Any]]):
         self.tokens = [[ids[t] for t in u.extra["phones"].split()] for u in utts]
         self.durations = [[int(d) for d in u.extra["durations"].split()] for u in utts]
         for u in utts:
-            if not (feats_dir / f"{u.utt}.npz").is_file():
-                raise SpeechkitError(feats_dir / f"{u.utt}.npz", "not found: re-run the features stage")
+            if not (feats := key_file(feats_dir, u.utt, ".npz")).is_file():
+                raise SpeechkitError(feats, "not found: re-run the features stage")
 
     def __len__(self) -> int:
         return len(self.utts)

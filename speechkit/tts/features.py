@@ -25,6 +25,7 @@ import torch
 
 from speechkit.data.audio import read_audio
 from speechkit.data.datadir import load_data_dir
+from speechkit.data.table import key_file
 from speechkit.errors import SpeechkitError
 from speechkit.features.energy import energy
 from speechkit.features.mel import MelConfig, log_mel, n_frames
@@ -107,7 +108,7 @@ def extract_tts_features(data_dir: str | Path, out: str | Path, mel: MelConfig, 
                 raise SpeechkitError(data_dir / "durations", f"utterance {u.utt}: {len(durations)} durations but "
                                                              f"{len(u.extra['phones'].split())} phones")  # fmt: skip
             first, end = (int(x) for x in u.extra["frame_range"].split())
-            jobs.append(Job(u.utt, u.wav, durations, first, end, str(tmp / f"{u.utt}.npz"), mel, str(data_dir)))
+            jobs.append(Job(u.utt, u.wav, durations, first, end, str(key_file(tmp, u.utt, ".npz")), mel, str(data_dir)))
         sums = parallel_map(featurize, jobs, nj, f"TTS features {data_dir}")
         frames = sum(s.frames for s in sums)
         mel_mean = sum(s.mel_sum for s in sums) / frames

@@ -20,7 +20,7 @@ import torch
 
 from speechkit.data.audio import write_audio
 from speechkit.data.datadir import load_data_dir, sanitize_id
-from speechkit.data.table import write_table
+from speechkit.data.table import key_file, write_table
 from speechkit.errors import SpeechkitError
 from speechkit.features.mel import MelConfig
 from speechkit.models.builder import load_model, load_model_config
@@ -204,15 +204,16 @@ def synthesize_into(syn: Synthesizer, keys: Sequence[str], token_lists: Sequence
     out = Path(out)
     phones: dict[str, str] = {}
     durations: dict[str, str] = {}
+    wavs = {key: key_file(out, key, ".wav").name for key in keys}  # refuse a key like ../x before any work
     with progress_bar() as bar, atomic_dir(out) as tmp:
         task = bar.add_task(label, total=len(keys))
         for start in range(0, len(keys), CHUNK):
             chunk = slice(start, start + CHUNK)
             results = syn.synthesize(token_lists[chunk], controls, batch_size, lambda n: bar.advance(task, n))
             for key, r in zip(keys[chunk], results):
-                write_audio(tmp / f"{key}.wav", r.wav, syn.cfg.mel.sample_rate)
+                write_audio(tmp / wavs[key], r.wav, syn.cfg.mel.sample_rate)
                 phones[key], durations[key] = " ".join(r.tokens), " ".join(map(str, r.durations))
-        write_table(tmp / "wav.scp", {key: str((out / f"{key}.wav").resolve()) for key in keys})
+        write_table(tmp / "wav.scp", {key: str((out / wavs[key]).resolve()) for key in keys})
         write_table(tmp / "phones", phones)
         write_table(tmp / "durations", durations)
         t = syn.timing

@@ -59,6 +59,27 @@ def _audio(key: str, damage: Callable[[Path], None]) -> Callable[[Path], None]:
     return lambda data: damage(Path(read_table(data / "wav.scp")[key]))
 
 
+def _rename_utterance(old: bytes, new: bytes) -> Callable[[Path], None]:
+    """A damage that renames utterance ``old`` to ``new`` in every table (keys, and spk2utt's lists)."""
+
+    def damage(data: Path) -> None:
+        for path in data.iterdir():
+            if path.is_file() and not path.name.startswith("."):
+                lines = [line.split(b" ") for line in path.read_bytes().splitlines()]
+                lines = [[new if (i == 0 or path.name == "spk2utt") and w == old else w for i, w in enumerate(ws)]
+                         for ws in lines]
+                path.write_bytes(b"".join(b" ".join(ws) + b"\n" for ws in lines))
+
+    return damage
+
+
+def _float_wav(path: Path, *, frames: int = 4000, nan_at: int | None = None) -> None:
+    wave = np.full(frames, 0.1, dtype=np.float32)
+    if nan_at is not None:
+        wave[nan_at] = np.nan
+    sf.write(str(path), wave, RATE, subtype="FLOAT")
+
+
 def _truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
@@ -90,6 +111,13 @@ _GARBAGE_WAV = _audio("spk2-u1", lambda p: p.write_bytes(b"not a wav file" * 20)
 _TRUNCATE_WAV = _audio("spk2-u2", _truncate)
 _WAV_AT_8K = _audio("spk1-u1", lambda p: write_wav(p, rate=8000))
 _STEREO_WAV = _audio("spk2-u1", lambda p: write_wav(p, channels=2))
+_NAN_WAV = _audio("spk1-u2", lambda p: _float_wav(p, nan_at=1234))
+_EMPTY_WAV = _audio("spk2-u1", lambda p: _float_wav(p, frames=0))
+_PATH_KEY = _rename_utterance(b"spk2-u2", b"spk2/../../pwned")
+_PIPE_COMMAND = _set_line("wav.scp", "spk1-u1", b"spk1-u1 flac -dc spk1-u1.flac |")
+_DIRECTORY = _edit("wav.scp", lambda lines: [
+    b" ".join([k, v.rsplit(b"/", 1)[0]]) if k == b"spk2-u2" else line
+    for line in lines for k, v in [line.split(b" ", 1)]])
 _EMPTY_TEXT = _set_line("text", "spk1-u2", b"spk1-u2")
 _MOVE_SPEAKER = _edit("spk2utt", lambda _: [b"spk1 spk1-u1", b"spk2 spk1-u2 spk2-u1 spk2-u2"])
 _LATIN1_TEXT = _set_line("text", "spk2-u2", b"spk2-u2 caf\xe9 lights")
@@ -108,6 +136,11 @@ CORRUPTIONS = [
     Corruption("truncated", _TRUNCATE_WAV, "wav.scp:spk2-u2", Kind.AUDIO_UNREADABLE, "truncated", True),
     Corruption("wrong_rate", _WAV_AT_8K, "wav.scp:spk1-u1", Kind.SAMPLE_RATE, "8000 Hz, while most", True),
     Corruption("stereo", _STEREO_WAV, "wav.scp:spk2-u1", Kind.NOT_MONO, "2 channels, expected mono", True),
+    Corruption("nan_audio", _NAN_WAV, "wav.scp:spk1-u2", Kind.AUDIO_UNREADABLE, "sample 1234 is not a finite", True),
+    Corruption("empty_audio", _EMPTY_WAV, "wav.scp:spk2-u1", Kind.AUDIO_UNREADABLE, "no samples", True),
+    Corruption("path_in_key", _PATH_KEY, "text:spk2/../../pwned", Kind.UNSAFE_KEY, "path separator", True),
+    Corruption("pipe_command", _PIPE_COMMAND, "wav.scp:spk1-u1", Kind.AUDIO_MISSING, "Kaldi pipe command", True),
+    Corruption("directory", _DIRECTORY, "wav.scp:spk2-u2", Kind.AUDIO_MISSING, "is a directory", True),
     Corruption("empty_text", _EMPTY_TEXT, "text:spk1-u2", Kind.EMPTY_TEXT, "empty transcript", True),
     Corruption("spk2utt", _MOVE_SPEAKER, "spk2utt:spk2", Kind.SPEAKER_MISMATCH, "lists spk1-u2, which utt2spk", False),
     Corruption("non_utf8_text", _LATIN1_TEXT, "text:spk2-u2", Kind.NOT_UTF8, "line 4 is not valid UTF-8", True),

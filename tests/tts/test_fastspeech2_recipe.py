@@ -134,6 +134,23 @@ def test_synth_errors_are_one_line(recipe: Path, trained: Path, tmp_path: Path, 
     assert res.returncode == 1 and "model directory not found" in res.stderr
 
 
+def test_synth_refuses_an_utterance_id_that_names_a_path(recipe: Path, trained: Path, tmp_path: Path, cli) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(recipe / "data" / "test", data)
+    first = next(iter(read_table(data / "wav.scp")))
+    for name in ("wav.scp", "text", "utt2spk", "phones"):
+        rows = read_table(data / name)
+        write_table(data / name, {("../../pwned" if k == first else k): v for k, v in rows.items()})
+    out = tmp_path / "deep" / "er" / "out"
+    res = cli("synth", "--model", str(trained), "--data", str(data), "--out", str(out), "--source", "phones",
+              **ONE_THREAD)  # fmt: skip
+    assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert "'../../pwned' cannot name a file" in res.stderr
+    assert not (tmp_path / "pwned.wav").exists() and not (tmp_path / "deep").exists()
+    res = cli("data", "validate", str(data))
+    assert res.returncode != 0 and "key ../../pwned: " in res.stdout + res.stderr
+
+
 def test_synth_text_file_names_lines_and_says_each(trained: Path, tmp_path: Path, cli) -> None:
     lines = tmp_path / "prompts.txt"
     lines.write_text("The old town.\n\nintro\tPrinting, in the only sense.\nA house by the river.\n")
