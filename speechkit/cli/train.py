@@ -18,9 +18,13 @@ def train(
     device: str = typer.Option("cpu", "--device", help="cpu or cuda (bf16/fp16 autocast on GPU)."),
     threads: int = typer.Option(1, "--threads", min=1, help="CPU threads of torch. On an idle 2-core box two trained "
                                 "the FSC model 15-20 % faster than one; with other jobs on it, several times slower."),
+    restart: bool = typer.Option(False, "--restart", help="Discard the exp dir's checkpoints, weights and logs and "
+                                 "train afresh (needed to train it under a changed config)."),
     overrides: list[str] = typer.Argument(None, metavar="[KEY=VALUE]...", help="Config overrides."),
 ) -> None:
     """Train the model of a recipe's config; an interrupted run resumes from its last epoch checkpoint.
+
+    One training at a time per exp dir; a resume must use the config the checkpoints were trained with.
 
     [bold]Examples[/]
 
@@ -46,5 +50,5 @@ def train(
     torch.set_num_threads(threads)
     os.chdir(recipe)
     cfg = load_config(TASKS[task].config, config, overrides or [])
-    summary = fit(TASKS[task], cfg, device_of(device))
+    summary = fit(TASKS[task], cfg, device_of(device), restart)
     typer.echo(yaml.safe_dump(summary, sort_keys=False).rstrip())

@@ -31,7 +31,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from torch import nn
 
 from speechkit.config import save_config
+from speechkit.errors import SpeechkitError
 from speechkit.models.builder import build_model, save_model_config
+from speechkit.train.exp_dir import check_request, claim
 from speechkit.train.log import TrainLog
 from speechkit.utils import checkpoint
 
@@ -98,19 +100,35 @@ def millions(module: nn.Module) -> str:
     return f"{sum(p.numel() for p in module.parameters()) / 1e6:.2f}"
 
 
-def fit(task_type: type[TrainTask], cfg: Any, device: torch.device) -> dict[str, Any]:
+def fit(task_type: type[TrainTask], cfg: Any, device: torch.device, restart: bool = False) -> dict[str, Any]:
     """Train ``task_type``'s model as ``cfg`` describes into ``cfg.exp_dir``, a complete model dir; resume from its
-    last epoch checkpoint if there is one. Returns :func:`train`'s summary."""
+    last epoch checkpoint if there is one (under the same config only; ``restart`` discards it). Nothing in the exp
+    dir is touched before its lock is held and the config is checked. Returns :func:`train`'s summary."""
+    check_loop_config(cfg.train)
     exp = Path(cfg.exp_dir)
-    task = task_type(cfg, exp)
-    torch.manual_seed(cfg.train.seed)
-    model = build_model(task_type.name, cfg.model)
-    if not checkpoint.epochs_on_disk(exp / "ckpt"):
-        task.init_model(model)
-    save_config(cfg, exp / "config.yaml")
-    save_model_config(exp, task_type.name, cfg.model)
-    console.print(task.describe(model))
-    return train(task, model, cfg.train, exp, device)
+    with claim(exp):
+        check_request(exp, cfg, restart)
+        task = task_type(cfg, exp)
+        torch.manual_seed(cfg.train.seed)
+        model = build_model(task_type.name, cfg.model)
+        if not checkpoint.epochs_on_disk(exp / "ckpt"):
+            task.init_model(model)
+        save_config(cfg, exp / "config.yaml")
+        save_model_config(exp, task_type.name, cfg.model)
+        console.print(task.describe(model))
+        return train(task, model, cfg.train, exp, device)
+
+
+def check_loop_config(cfg: LoopConfig) -> None:
+    """Refuse settings that would train nothing or diverge at once, before any work."""
+    rules = [("epochs", cfg.epochs >= 1, "at least 1"), ("lr", cfg.lr > 0, "positive"),
+             ("warmup_steps", cfg.warmup_steps >= 0, "0 or more"), ("keep_best", cfg.keep_best >= 1, "at least 1"),
+             ("grad_clip", cfg.grad_clip > 0, "positive"), ("log_every", cfg.log_every >= 1, "at least 1"),
+             ("patience", cfg.patience >= 1, "at least 1"), ("weight_decay", cfg.weight_decay >= 0, "0 or more"),
+             ("final_lr_ratio", 0 <= cfg.final_lr_ratio <= 1, "between 0 and 1")]  # fmt: skip
+    for name, ok, expected in rules:
+        if not ok or (isinstance(getattr(cfg, name), float) and not math.isfinite(getattr(cfg, name))):
+            raise SpeechkitError(None, f"train.{name} must be {expected}, found {getattr(cfg, name)}")
 
 
 def _autocast(device: torch.device, precision: str) -> tuple[contextlib.AbstractContextManager, bool]:
@@ -133,6 +151,10 @@ def _lr_lambda(cfg: LoopConfig, total_steps: int):
     return f
 
 
+class NonFiniteLoss(ArithmeticError):
+    """A loss that is NaN or infinite: raised before it can reach the weights."""
+
+
 class Optimizers:
     """AdamW with the warmup-cosine schedule for each named parameter group, one grad scaler for all of them, and
     the autocast context a task's ``step`` runs its forward passes in."""
@@ -150,6 +172,8 @@ class Optimizers:
 
     def step(self, name: str, loss: torch.Tensor) -> None:
         """Backpropagate ``loss`` and update group ``name``, its gradient norm clipped to ``grad_clip``."""
+        if not torch.isfinite(loss.detach()).all():
+            raise NonFiniteLoss(f"the {name} loss is {loss.item()}")
         opt = self.opts[name]
         opt.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
@@ -279,7 +303,12 @@ def _train_epoch(task: Task, step_fn: Step, model: nn.Module, optimizers: Optimi
             t0 = time.perf_counter()
             inputs = task.features(model, batch, device)
             t1 = time.perf_counter()
-            metrics, n_utts = step_fn(model, inputs, epoch, optimizers)
+            try:
+                metrics, n_utts = step_fn(model, inputs, epoch, optimizers)
+            except NonFiniteLoss as e:
+                raise SpeechkitError(None, f"training stopped at step {step + 1} (epoch {epoch}): {e} on the batch "
+                                           f"of {_batch_keys(batch)}; the weights were not updated. Check the data "
+                                           "with `speechkit data validate`, or lower train.lr") from None
             optimizers.end_step()
             step += 1
             t2 = time.perf_counter()
@@ -302,6 +331,15 @@ def _train_epoch(task: Task, step_fn: Step, model: nn.Module, optimizers: Optimi
                 window, t_window, n_window, steps_window = {}, time.perf_counter(), 0, 0
             bar.advance(task_id)
     return step
+
+
+def _batch_keys(batch: Any, most: int = 8) -> str:
+    """The utterance ids of a batch for an error message (collated batches carry them as ``utt``)."""
+    keys = batch.get("utt") if isinstance(batch, dict) else None
+    if not keys:
+        return "a batch without utterance ids"
+    more = f" and {len(keys) - most} more" if len(keys) > most else ""
+    return "utterances " + ", ".join(keys[:most]) + more
 
 
 def _best_epochs(history: list[dict[str, float]], n: int) -> list[int]:

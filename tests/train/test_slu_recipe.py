@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from pathlib import Path
 
+import numpy as np
+import pytest
+import soundfile as sf
 import torch
 
-from speechkit.data.table import read_table
+from speechkit.data.table import read_table, write_table
 
 
 def weights(path: Path) -> dict[str, torch.Tensor]:
@@ -93,3 +98,65 @@ def test_frozen_encoder_trains_only_the_intent_head(recipe: Path, cli) -> None:
     assert lower and head
     assert all(torch.equal(first[k], second[k]) for k in lower)
     assert not all(torch.equal(first[k], second[k]) for k in head)
+
+
+def test_a_changed_config_is_refused_and_the_finished_model_kept(recipe: Path, cli) -> None:
+    assert cli("train", "--recipe", str(recipe), "train.epochs=1").returncode == 0
+    exp = recipe / "exp" / "slu"
+    before = {p: p.read_bytes() for p in exp.rglob("*") if p.is_file() and p.name != ".lock"}
+    res = cli("train", "--recipe", str(recipe), "train.epochs=1", "train.lr=0.01", "train.bpe_weight=0.5")
+    assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert "train.lr: 0.003 -> 0.01" in res.stderr and "--restart" in res.stderr
+    assert {p: p.read_bytes() for p in exp.rglob("*") if p.is_file() and p.name != ".lock"} == before
+    res = cli("train", "--recipe", str(recipe), "train.epochs=1", "train.lr=0.01", "--restart")
+    assert res.returncode == 0 and "resuming" not in res.stderr, res.stderr
+    assert "lr: 0.01" in (exp / "config.yaml").read_text() and weights(exp / "model.pt").keys()
+
+
+def test_a_second_training_of_the_same_exp_dir_is_refused_naming_the_first(recipe: Path, cli) -> None:
+    first = subprocess.Popen(["speechkit", "train", "--recipe", str(recipe), "train.epochs=50"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        lock = recipe / "exp" / "slu" / ".lock"
+        deadline = time.time() + 60
+        while time.time() < deadline and not (lock.is_file() and lock.read_text().strip()):
+            time.sleep(0.05)
+        res = cli("train", "--recipe", str(recipe), "train.epochs=50")
+        assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+        assert f"another training is using this exp dir (pid {first.pid})" in res.stderr
+    finally:
+        first.kill()
+        first.wait()
+    res = cli("train", "--recipe", str(recipe), "train.epochs=1", "--restart")  # a killed holder leaves no lock
+    assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.parametrize("override,message", [
+    ("train.epochs=0", "train.epochs must be at least 1, found 0"),
+    ("train.epochs=-2", "train.epochs must be at least 1, found -2"),
+    ("train.lr=0", "train.lr must be positive, found 0"),
+    ("train.lr=-0.1", "train.lr must be positive, found -0.1"),
+    ("exp_dir=conf/train.yaml", "exp_dir exists and is not a directory"),
+])  # fmt: skip
+def test_settings_that_train_nothing_are_one_line(recipe: Path, override: str, message: str, cli) -> None:
+    config = (recipe / "conf" / "train.yaml").read_bytes()
+    res = cli("train", "--recipe", str(recipe), override)
+    assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1 and message in res.stderr, res.stderr
+    assert not (recipe / "exp").exists() and (recipe / "conf" / "train.yaml").read_bytes() == config
+
+
+@pytest.mark.parametrize("damage", ["nan", "empty"])
+def test_broken_training_audio_stops_naming_the_file(recipe: Path, damage: str, cli) -> None:
+    wav = Path(next(iter(read_table(recipe / "data" / "train" / "wav.scp").values())))
+    local = recipe / "bad.wav"
+    samples = np.full(0 if damage == "empty" else 8000, 0.1, dtype=np.float32)
+    if damage == "nan":
+        samples[4321] = np.nan
+    sf.write(local, samples, 16000, subtype="FLOAT")
+    table = read_table(recipe / "data" / "train" / "wav.scp")
+    write_table(recipe / "data" / "train" / "wav.scp", {k: (str(local) if v == str(wav) else v) for k, v in table.items()})
+    res = cli("train", "--recipe", str(recipe), "train.epochs=1")
+    assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert str(local) in res.stderr
+    assert ("sample 4321 is not a finite number" if damage == "nan" else "no samples") in res.stderr
+    assert not (recipe / "exp" / "slu" / "model.pt").exists()
