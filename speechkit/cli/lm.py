@@ -36,7 +36,8 @@ BuildBinaryOpt = Annotated[
 def train(
     text: Annotated[list[Path], typer.Option("--text", help="Text, one normalized sentence per line (repeatable).")],
     out: Annotated[Path, typer.Option("--out", help="ARPA file to write.")],
-    order: Annotated[int, typer.Option("--order", min=1, help="N-gram order.")] = 3,
+    order: Annotated[int, typer.Option("--order", help="N-gram order: 2 to 6, what KenLM (which "
+                                       "decoding and `lm ppl` use) can load.")] = 3,
     lmplz: Annotated[Path | None, typer.Option("--lmplz", help="KenLM's lmplz (default: lmplz on PATH).")] = None,
     builtin: Annotated[
         bool, typer.Option("--builtin", help="Use the built-in estimator even if lmplz is found.")
@@ -58,6 +59,8 @@ def train(
 
     speechkit lm train --text a.txt --text b.txt --order 4 --out lm.arpa --binary lm.bin
     """
+    if not 2 <= order <= 6:
+        raise SpeechkitError(None, f"--order must be 2 to 6, the orders KenLM loads for decoding, got {order}")
     if builtin and lmplz is not None:
         raise SpeechkitError(None, "give --builtin or --lmplz, not both")
     converter = require_tool("build_binary", build_binary) if binary is not None else None

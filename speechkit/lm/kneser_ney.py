@@ -114,8 +114,11 @@ def estimate(sentences: Iterable[list[str]], order: int) -> KneserNey:
     if order < 1:
         raise ValueError(f"order must be at least 1, got {order}")
     adjusted = adjusted_counts(count_ngrams(sentences, order), order)
-    if len(adjusted[0]) == 2:
-        raise SpeechkitError(None, "the text has no lines to estimate a language model from")
+    if all(gram[0] in _RESERVED for gram in adjusted[0]):
+        raise SpeechkitError(None, "the text has no words to estimate a language model from (empty or blank lines)")
+    if empty := [n for n, grams in enumerate(adjusted, 1) if not grams]:
+        raise SpeechkitError(None, f"the text has no {empty[0]}-grams (its lines are too short, counting <s> and "
+                                   f"</s>): use --order {empty[0] - 1} or less")
     uniform = 1 / (len(adjusted[0]) - 1)  # <s> is never predicted
     all_discounts: list[Discounts] = []
     fallbacks: list[str] = []
@@ -162,6 +165,9 @@ def _log10(x: float) -> float:
 
 def train_arpa(texts: Sequence[str | Path], order: int, out: str | Path) -> KneserNey:
     """Estimate from the lines of ``texts`` and write the ARPA file ``out`` atomically."""
-    model = estimate(read_sentences(texts), order)
+    try:
+        model = estimate(read_sentences(texts), order)
+    except SpeechkitError as e:
+        raise SpeechkitError(e.path or ", ".join(map(str, texts)), e.problem) from None
     write_arpa(out, model.arpa)
     return model

@@ -90,4 +90,6 @@ def perplexity(lm: str | Path, text: str | Path) -> Perplexity:
             if oov:
                 oovs += 1
                 oov_logprob += prob
+    if not words:
+        raise SpeechkitError(text, "has no words to score (empty or blank lines): perplexity is undefined")
     return Perplexity(sentences, words, oovs, logprob, eos_logprob, oov_logprob)

@@ -26,12 +26,16 @@ def pair_tables(ref_path: str | Path, hyp_path: str | Path) -> list[tuple[str, s
     """Return ``(utt, ref, hyp)`` for every reference utterance, in reference order; ``hyp`` is None if missing.
 
     A hypothesis line holding only the key is an empty hypothesis (``""``). A hypothesis key that the reference
-    lacks means the wrong files were paired, so it is an error rather than something to skip.
+    lacks means the wrong files were paired, so it is an error rather than something to skip; so is a hypothesis
+    file with no line at all (a failed decode), which would otherwise score as 100 % errors.
     """
     refs = read_table(ref_path)
     if not refs:
         raise SpeechkitError(ref_path, "has no utterances")
     hyps = read_table(hyp_path, allow_empty=True)
+    if not hyps:
+        raise SpeechkitError(hyp_path, f"has no hypotheses for the {len(refs)} reference utterances: nothing to score "
+                                       "(an empty hypothesis is a line holding only its key)")
     unknown = next((key for key in hyps if key not in refs), None)
     if unknown is not None:
         raise SpeechkitError(hyp_path, f"key {unknown!r} is not in the reference {ref_path}")

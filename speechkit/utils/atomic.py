@@ -35,8 +35,13 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             torch.save(state, tmp)
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if path.is_dir():
+        raise SpeechkitError(path, "is a directory: give a file name")
+    make_parent(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except PermissionError:
+        raise SpeechkitError(path.parent, "cannot write here: permission denied") from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -45,6 +50,19 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def make_parent(path: Path) -> None:
+    """Create ``path``'s parent directories; one of them being a file is a user error, not a traceback."""
+    for parent in [path.parent, *path.parent.parents]:
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                raise SpeechkitError(parent, "exists and is not a directory")
+            break
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except PermissionError:
+        raise SpeechkitError(path.parent, "cannot create this directory: permission denied") from None
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
@@ -63,8 +81,11 @@ def atomic_dir(path: str | Path, adopt: bool = False) -> Iterator[Path]:
     """
     path = Path(os.path.abspath(path))
     check_replaceable(path, adopt)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    make_parent(path)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    except PermissionError:
+        raise SpeechkitError(path.parent, "cannot write here: permission denied") from None
     try:
         yield tmp
         (tmp / OWNED).write_text("written by speechkit: it may replace this directory\n", encoding="utf-8")

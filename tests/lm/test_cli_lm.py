@@ -86,9 +86,19 @@ def test_binary_without_build_binary_says_how_to_get_it(tiny_text: Path, tmp_pat
         (["train", "--text", "{text}", "--out", "{tmp}/lm.arpa", "--builtin", "--lmplz", "{text}"], "not both"),
         (["train", "--text", "{text}", "--out", "{tmp}/lm.arpa", "--lmplz", "{text}"], "not an executable lmplz"),
         (["ppl", "--lm", "{missing}", "--text", "{text}"], "{missing}: language model not found"),
+        (["train", "--text", "{blank}", "--out", "{tmp}/lm.arpa", "--builtin"], "{blank}: the text has no words"),
+        (["train", "--text", "{text}", "--out", "{tmp}/lm.arpa", "--builtin", "--order", "5"], "no 5-grams"),
+        (["train", "--text", "{text}", "--out", "{tmp}/lm.arpa", "--order", "1"], "--order must be 2 to 6, the orders KenLM loads for decoding, got 1"),
+        (["train", "--text", "{text}", "--out", "{tmp}/lm.arpa", "--order", "7"], "--order must be 2 to 6, the orders KenLM loads for decoding, got 7"),
+        (["ppl", "--lm", "{arpa}", "--text", "{blank}"], "{blank}: has no words to score"),
     ],
 )
 def test_user_errors_are_one_line(tiny_text: Path, tmp_path: Path, args: list[str], problem: str, cli) -> None:
-    fill = {"missing": str(tmp_path / "missing.txt"), "tmp": str(tmp_path), "text": str(tiny_text)}
+    (tmp_path / "blank.txt").write_text("\n  \n\n")
+    (tmp_path / "short.txt").write_text("one two\nthree\n")
+    assert cli("lm", "train", "--text", str(tiny_text), "--out", str(tmp_path / "ok.arpa"), "--builtin").returncode == 0
+    fill = {"missing": str(tmp_path / "missing.txt"), "tmp": str(tmp_path), "text": str(tmp_path / "short.txt"),
+            "blank": str(tmp_path / "blank.txt"), "arpa": str(tmp_path / "ok.arpa")}
     line = _one_error_line(cli("lm", *(a.format(**fill) for a in args)))
     assert problem.format(**fill) in line
+    assert not (tmp_path / "lm.arpa").exists()

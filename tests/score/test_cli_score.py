@@ -64,3 +64,18 @@ def test_unknown_hyp_key_exits_with_one_line_naming_the_file(tmp_path) -> None:
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and str(tmp_path / "hyp") in lines[0] and "'zz9'" in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+def test_an_empty_hypothesis_file_or_a_file_as_out_dir_is_one_line(tmp_path) -> None:
+    args = _files(tmp_path, "u1 a b\nu2 c\n", "")
+    (tmp_path / "taken").write_text("x")
+    for argv, problem in [(args, f"{tmp_path / 'hyp'}: has no hypotheses for the 2 reference utterances"),
+                          ([*args[:4], "--out", str(tmp_path / "taken")], None)]:
+        if problem is None:
+            (tmp_path / "hyp").write_text("u1 a b\n")
+            problem = f"{tmp_path / 'taken'}: exists and is not a directory"
+        proc = subprocess.run([sys.executable, "-c", "from speechkit.cli import main; main()", "score", "asr", *argv],
+                              capture_output=True, text=True)  # fmt: skip
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 1 and len(lines) == 1 and lines[0].startswith(f"error: {problem}"), proc.stderr
+    assert not (tmp_path / "dec").exists() and (tmp_path / "taken").read_text() == "x"

@@ -78,7 +78,7 @@ def test_score_intent_writes_scores_and_grouped_errors(tmp_path) -> None:
 @pytest.mark.parametrize("which", ["ref", "hyp"])
 def test_malformed_intent_names_file_and_key(tmp_path, which: str) -> None:
     bad = "s1-u1 activate|lights\n"
-    ref, hyp = _write(tmp_path, bad if which == "ref" else REF, bad if which == "hyp" else "")
+    ref, hyp = _write(tmp_path, bad if which == "ref" else REF, bad if which == "hyp" else "s1-u1\n")
     with pytest.raises(SpeechkitError, match="'s1-u1'") as err:
         score_intent(ref, hyp, tmp_path / "dec")
     assert err.value.path == str(ref if which == "ref" else hyp)

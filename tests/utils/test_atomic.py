@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from speechkit.errors import SpeechkitError
-from speechkit.utils.atomic import OWNED, atomic_dir
+from speechkit.utils.atomic import OWNED, atomic_dir, write_text_atomic
 
 
 def _write(out: Path, text: str) -> None:
@@ -72,3 +72,16 @@ def test_relative_dot_names_the_directory(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(SpeechkitError) as err:
         _write(Path("."), "x")
     assert str(tmp_path) in str(err.value)
+
+
+def test_a_file_path_that_is_a_directory_or_under_a_file_is_one_error(tmp_path: Path) -> None:
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SpeechkitError, match="dir: is a directory: give a file name"):
+        write_text_atomic(tmp_path / "dir", "y")
+    for target in (tmp_path / "file" / "out.txt", tmp_path / "file" / "deeper" / "out.txt"):
+        with pytest.raises(SpeechkitError, match=f"{tmp_path / 'file'}: exists and is not a directory"):
+            write_text_atomic(target, "y")
+    with pytest.raises(SpeechkitError, match="exists and is not a directory"):
+        _write(tmp_path / "file" / "out", "y")
+    assert (tmp_path / "file").read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["dir", "file"]
