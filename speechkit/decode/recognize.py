@@ -129,6 +129,11 @@ def run_recognizer(model_dir: str | Path, utts: Sequence[Utterance], seconds: Se
     """Run the model of ``model_dir`` once over ``utts`` (their ``wav``, ``seconds`` long; the text is ignored), in
     batches of similar duration; audio at another rate than the model's is resampled on reading."""
     model_dir = Path(model_dir)
+    too_long = next((i for i, s in enumerate(seconds) if s > max_seconds), None)
+    if too_long is not None:
+        raise SpeechkitError(utts[too_long].wav, f"is {seconds[too_long]:.0f} s long; one utterance may last at most "
+                                                 f"{max_seconds:.0f} s (the encoder's memory grows with the square of "
+                                                 "the length): cut it into shorter pieces first")
     rec, _ = _recognizer(model_dir)
     cfg, model = load_model(model_dir, device)
     tokenizer = rec.tokenizer(model_dir, cfg)

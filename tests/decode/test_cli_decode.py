@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -178,10 +179,12 @@ def test_jsonl_and_ctm_word_times_lie_in_the_audio_in_order(recipe: Path, audio_
         assert words == sorted(words) and words[-1][1] <= utt2dur[utt] + 1e-3
 
 
-@pytest.mark.parametrize("case", ["both", "neither", "format", "tune", "missing", "empty", "out_dir"])
+@pytest.mark.parametrize("case", ["both", "neither", "format", "tune", "missing", "empty", "out_dir", "too_long"])
 def test_everyday_decode_errors_are_one_line(recipe: Path, audio_folder, tmp_path: Path, case: str, cli) -> None:
     folder, _ = audio_folder
     (tmp_path / "empty").mkdir()
+    if case == "too_long":  # 10 minutes: refused from its header, before anything is read or computed
+        sf.write(tmp_path / "long.wav", np.zeros(600 * 16000, dtype=np.int16), 16000)
     args = {
         "both": ["--data", recipe / "data" / "test", "--audio", folder],
         "neither": [],
@@ -190,6 +193,7 @@ def test_everyday_decode_errors_are_one_line(recipe: Path, audio_folder, tmp_pat
         "missing": ["--audio", tmp_path / "nope.wav"],
         "empty": ["--audio", tmp_path / "empty"],
         "out_dir": ["--audio", folder, "--out", tmp_path],
+        "too_long": ["--audio", tmp_path / "long.wav"],
     }[case]
     res = cli("decode", "--model", recipe / "exp" / "slu", *args)
     assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1 and res.stdout == "", res.stderr
@@ -198,6 +202,7 @@ def test_everyday_decode_errors_are_one_line(recipe: Path, audio_folder, tmp_pat
         "format": "--format takes text, jsonl, ctm, not 'srt'", "tune": "--tune needs a validation data dir",
         "missing": f"{tmp_path / 'nope.wav'}: audio file or folder not found",
         "empty": f"{tmp_path / 'empty'}: holds no audio files", "out_dir": f"{tmp_path}: is a directory",
+        "too_long": f"{tmp_path / 'long.wav'}: is 600 s long; one utterance may last at most 300 s",
     }[case]  # fmt: skip
     assert expected in res.stderr, res.stderr
 
