@@ -23,10 +23,13 @@ Import (:func:`import_durations`) writes to the data directory, each file atomic
 * ``phones``: ``utt tok1 tok2 ...``, the tokens the durations refer to;
 * ``frame_range``: ``utt first end``, the mel frames the tokens cover (``0 n_frames`` with ``keep``).
 
-It refuses, naming the utterance and file: a missing or malformed TextGrid; words that differ from ``text``
-(both normalized with :func:`~speechkit.data.text.normalize_words`; the first difference is named); a TextGrid
-whose start or end is more than one hop (``hop / sample_rate`` seconds) away from the audio's; ``spn`` unless
-``spn="token"``.
+An utterance cannot be imported when its TextGrid is missing (MFA skips what it cannot align) or malformed; when
+its words differ from ``text`` (both normalized with :func:`~speechkit.data.text.normalize_words`; a different
+split of the same letters and digits, as MFA makes of acronyms and hyphens, is the same words); when the TextGrid's
+start or end is more than one hop (``hop / sample_rate`` seconds) away from the audio's; or for ``spn`` unless
+``spn="token"``. Such utterances are dropped from the data directory (its tables are rewritten without them, the
+originals kept in ``.backup`` as ``data fix`` does) and listed with their reasons in ``align_dropped``; the import
+fails, writing nothing, when they are more than ``max_dropped`` of the utterances (default 5 %), naming the first.
 """
 
 from __future__ import annotations
@@ -40,12 +43,15 @@ from pathlib import Path
 
 from speechkit.data.audio import audio_info
 from speechkit.data.datadir import Utterance, load_data_dir
+from speechkit.data.fix import keep_utterances
 from speechkit.data.table import write_table
 from speechkit.data.text import normalize_words
 from speechkit.data.textgrid import SILENCE_LABELS, Alignment, Segment, read_alignment
 from speechkit.errors import SpeechkitError
 from speechkit.lang.lexicon import SIL, SPN
 
+DROPPED = "align_dropped"
+"""Table of the utterances an import dropped: ``utt <TextGrid>: <why>``."""
 TTS_SAMPLE_RATE = 22050
 TTS_HOP_LENGTH = 256
 
@@ -130,11 +136,13 @@ class ImportSummary:
     zero_length: int
     silence_frames: int
     frames: int
+    dropped: int = 0
 
     def __str__(self) -> str:
         share = 100 * self.silence_frames / max(self.frames, 1)
+        lost = f"; {self.dropped} dropped, listed in {DROPPED}" if self.dropped else ""
         return (f"{self.utterances} utterances, {self.tokens} tokens, {self.zero_length} zero-length phones, "
-                f"{share:.1f}% of frames silence")
+                f"{share:.1f}% of frames silence{lost}")
 
 
 def resampled_length(n: int, orig_sr: int, new_sr: int) -> int:
@@ -156,21 +164,26 @@ def _textgrid_paths(data_dir: Path, utts: list[Utterance], textgrids: Path | Non
     for u in utts:
         candidates = [textgrids / f"{u.utt}.TextGrid", textgrids / f"{Path(u.wav).stem}.TextGrid"]
         found = [p for p in candidates if p.is_file()]
-        if not found:
-            raise SpeechkitError(candidates[0], f"no TextGrid for utterance {u.utt} (nor {candidates[1].name})")
-        paths[u.utt] = found[0]
+        paths[u.utt] = found[0] if found else candidates[0]
     return paths
 
 
 def _check_words(utt: str, text: str, words: list[Segment], path: Path) -> None:
-    """The TextGrid's words must be the transcript's; name the first that differs."""
+    """The TextGrid's words must be the transcript's, split the same way or not; name the first that differs."""
     said = normalize_words(text).split()
     aligned = normalize_words(" ".join(w.label for w in words if w.label not in SILENCE_LABELS)).split()
+    if _alnum(said) == _alnum(aligned) and _alnum(said):
+        return
     for i in range(max(len(said), len(aligned))):
         a = repr(said[i]) if i < len(said) else "missing"
         b = repr(aligned[i]) if i < len(aligned) else "missing"
         if a != b:
             raise SpeechkitError(path, f"utterance {utt}: word {i + 1} is {a} in text but {b} in the TextGrid")
+
+
+def _alnum(words: list[str]) -> str:
+    """The letters and digits of ``words``, run together: what stays when a tokenizer splits or joins words."""
+    return "".join(c for w in words for c in w if c.isalnum())
 
 
 def _check_spn(utt: str, alignment: Alignment, path: Path) -> None:
@@ -186,6 +199,8 @@ def _check_spn(utt: str, alignment: Alignment, path: Path) -> None:
 def _utterance_durations(u: Utterance, path: Path, sample_rate: int, hop_length: int, edge_silence: EdgeSilence,
                          spn: Spn) -> Durations:
     """Read, check and convert one utterance's TextGrid."""
+    if not path.is_file():
+        raise SpeechkitError(path, f"no TextGrid for utterance {u.utt} (nor <audio name>.TextGrid beside it)")
     alignment = read_alignment(path)
     info = audio_info(u.wav)
     seconds, hop_s = info.frames / info.samplerate, hop_length / sample_rate
@@ -204,8 +219,9 @@ def _utterance_durations(u: Utterance, path: Path, sample_rate: int, hop_length:
 
 def import_durations(data_dir: str | Path, textgrids: str | Path | None = None, sample_rate: int = TTS_SAMPLE_RATE,
                      hop_length: int = TTS_HOP_LENGTH, edge_silence: EdgeSilence = EdgeSilence.keep,
-                     spn: Spn = Spn.error) -> ImportSummary:
-    """Write ``durations``, ``phones`` and ``frame_range`` into ``data_dir`` from MFA TextGrids.
+                     spn: Spn = Spn.error, max_dropped: float = 0.05) -> ImportSummary:
+    """Write ``durations``, ``phones`` and ``frame_range`` into ``data_dir`` from MFA TextGrids, dropping the
+    utterances that cannot be imported (at most ``max_dropped`` of them, else nothing is written).
 
     Every utterance is read and checked before anything is written. Example::
 
@@ -214,8 +230,23 @@ def import_durations(data_dir: str | Path, textgrids: str | Path | None = None, 
     data_dir = Path(data_dir)
     utts = load_data_dir(data_dir)
     paths = _textgrid_paths(data_dir, utts, None if textgrids is None else Path(textgrids))
-    results = {u.utt: _utterance_durations(u, paths[u.utt], sample_rate, hop_length, EdgeSilence(edge_silence),
-                                           Spn(spn)) for u in utts}
+    results: dict[str, Durations] = {}
+    dropped: dict[str, SpeechkitError] = {}
+    for u in utts:
+        try:
+            results[u.utt] = _utterance_durations(u, paths[u.utt], sample_rate, hop_length,
+                                                  EdgeSilence(edge_silence), Spn(spn))  # fmt: skip
+        except SpeechkitError as e:
+            dropped[u.utt] = e
+    if len(dropped) > max_dropped * len(utts):
+        first = next(iter(dropped.values()))
+        raise SpeechkitError(first.path, f"{first.problem} ({len(dropped)} of {len(utts)} utterances cannot be "
+                                         f"imported, more than --max-dropped {max_dropped:g})")
+    if dropped:
+        keep_utterances(data_dir, set(results))
+        write_table(data_dir / DROPPED, {k: f"{e.path}: {e.problem}" for k, e in dropped.items()})
+    else:
+        (data_dir / DROPPED).unlink(missing_ok=True)
     write_table(data_dir / "phones", {k: " ".join(d.tokens) for k, d in results.items()})
     write_table(data_dir / "frame_range", {k: f"{d.first} {d.end}" for k, d in results.items()})
     write_table(data_dir / "durations", {k: " ".join(map(str, d.frames)) for k, d in results.items()})
@@ -225,4 +256,5 @@ def import_durations(data_dir: str | Path, textgrids: str | Path | None = None, 
         zero_length=sum(d.zero_length for d in results.values()),
         silence_frames=sum(f for d in results.values() for t, f in zip(d.tokens, d.frames) if t == SIL),
         frames=sum(d.end - d.first for d in results.values()),
+        dropped=len(dropped),
     )

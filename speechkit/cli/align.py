@@ -74,7 +74,10 @@ HopOpt = Annotated[int, typer.Option(min=1, help="Hop of that mel, in samples.")
 @app.command("import")
 def import_textgrids(data: DataOpt, textgrids: TextGridsOpt = None, edge_silence: EdgeOpt = EdgeSilence.keep,
                      spn: SpnOpt = Spn.error, sample_rate: RateOpt = TTS_SAMPLE_RATE,
-                     hop_length: HopOpt = TTS_HOP_LENGTH) -> None:
+                     hop_length: HopOpt = TTS_HOP_LENGTH,
+                     max_dropped: Annotated[float, typer.Option(
+                         "--max-dropped", min=0.0, max=1.0, help="Largest share of utterances that may be dropped "
+                         "(no TextGrid, other words, spn...) before the import fails.")] = 0.05) -> None:
     """Write DATA/durations (frames per token), DATA/phones (the tokens) and DATA/frame_range from TextGrids.
 
     A boundary at t seconds is mel frame round(t * sample_rate / hop), clipped to the utterance's samples // hop.
@@ -83,9 +86,10 @@ def import_textgrids(data: DataOpt, textgrids: TextGridsOpt = None, edge_silence
 
     Silence ("", sil, sp, gaps) becomes the token sil; phones keep their ARPAbet stress digits.
 
-    Refused, naming the utterance: a missing or malformed TextGrid, words that differ from DATA/text, spn (see --spn).
-
-    Refused too: a TextGrid more than one hop longer or shorter than its audio.
+    Dropped, naming the utterance in DATA/align_dropped: a missing or malformed TextGrid (MFA skips what it cannot
+    align), words that differ from DATA/text (a different split of the same letters, as of acronyms and hyphens, is
+    accepted), spn (see --spn), a TextGrid more than one hop longer or shorter than its audio. The dropped
+    utterances leave DATA (its originals go to DATA/.backup); more than --max-dropped of them fails the import.
 
     [bold]Examples[/bold]
 
@@ -93,7 +97,7 @@ def import_textgrids(data: DataOpt, textgrids: TextGridsOpt = None, edge_silence
 
     speechkit align import --data data/train --edge-silence trim --spn token
     """
-    summary = import_durations(data, textgrids, sample_rate, hop_length, edge_silence, spn)
+    summary = import_durations(data, textgrids, sample_rate, hop_length, edge_silence, spn, max_dropped)
     console.print(f"[green]durations[/] -> {escape(str(data))}  ({summary})")
 
 

@@ -73,6 +73,14 @@ def fix_data_dir(path: str | Path, *, sample_rate: int | None = None, check_audi
     return FixReport(repaired, dropped, kept, len(keep), path / BACKUP)
 
 
+def keep_utterances(path: str | Path, keep: set[str]) -> Path:
+    """Drop every utterance of the data dir ``path`` but ``keep`` from all its tables (originals backed up, as
+    ``data fix`` does); returns the backup dir. For stages that can use only part of a data dir."""
+    path = Path(path)
+    _rewrite(path, read_tables(path), keep)
+    return path / BACKUP
+
+
 def _dropped_keys(condemned: list[Problem], tables: dict[str, Table]) -> dict[Kind, list[str]]:
     """The utterance keys each problem condemns, grouped by the first reason that condemns them."""
     segments = tables.get("segments")

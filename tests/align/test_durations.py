@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from textgrid_texts import PHONES, PHONES_MFA1, TOKENS, UTT, WORDS, WORDS_MFA1, one_utterance, textgrid_text
 
@@ -19,8 +20,11 @@ from speechkit.align.durations import (
     segments_to_durations,
     time_to_frame,
 )
+from speechkit.data.audio import write_audio
+from speechkit.data.datadir import Utterance, write_data_dir
 from speechkit.data.table import read_table, write_table
 from speechkit.data.textgrid import SILENCE_LABELS, Segment
+from speechkit.data.validate import validate_data_dir
 from speechkit.errors import SpeechkitError
 
 N_FRAMES = TTS_SAMPLE_RATE // TTS_HOP_LENGTH  # 1 s of audio at the TTS mel setting
@@ -181,3 +185,42 @@ def test_textgrids_found_by_audio_name_or_textgrid_scp(tmp_path: Path) -> None:
 def test_phones_out_of_order_are_a_programming_error() -> None:
     with pytest.raises(ValueError, match="out of time order"):
         segments_to_durations([Segment(0, 0.5, "AA1"), Segment(0.5, 0.9, "B"), Segment(0.2, 0.4, "C")], 86)
+
+
+def _corpus(root: Path, n: int) -> Path:
+    """ROOT/data with ``n`` utterances u00.. saying "hello world", each with its TextGrid in ROOT/tg."""
+    utts = []
+    (root / "tg").mkdir(parents=True)
+    for i in range(n):
+        wav = root / "wavs" / f"u{i:02d}.wav"
+        write_audio(wav, np.zeros(TTS_SAMPLE_RATE, dtype=np.float32), TTS_SAMPLE_RATE)
+        utts.append(Utterance(f"u{i:02d}", "u", str(wav), "hello world"))
+        (root / "tg" / f"u{i:02d}.TextGrid").write_text(FORMATS["mfa3-long"], encoding="utf-8")
+    write_data_dir(root / "data", utts)
+    return root / "data"
+
+
+def test_utterances_mfa_skipped_or_worded_otherwise_are_dropped_and_named(tmp_path: Path) -> None:
+    data = _corpus(tmp_path, 40)
+    (tmp_path / "tg" / "u03.TextGrid").unlink()  # MFA could not align it
+    write_table(data / "text", {**read_table(data / "text"), "u07": "hello word"})  # another word: dropped
+    write_table(data / "text", {**read_table(data / "text"), "u09": "hel-lo world"})  # another split: kept
+    summary = import_durations(data, tmp_path / "tg")
+    assert summary.utterances == 38 and summary.dropped == 2 and "2 dropped, listed in align_dropped" in str(summary)
+    dropped = read_table(data / "align_dropped")
+    assert list(dropped) == ["u03", "u07"] and "no TextGrid for utterance u03" in dropped["u03"]
+    assert "word 2 is 'word' in text but 'world'" in dropped["u07"]
+    for name in ("wav.scp", "text", "utt2spk", "durations", "phones", "frame_range"):
+        assert "u03" not in read_table(data / name) and len(read_table(data / name)) == 38, name
+    assert validate_data_dir(data).problems == [] and len(read_table(data / ".backup" / "wav.scp")) == 40
+
+
+def test_more_dropped_than_allowed_fails_naming_the_first_and_writes_nothing(tmp_path: Path) -> None:
+    data = _corpus(tmp_path, 10)
+    before = {p.name: p.read_bytes() for p in data.iterdir()}
+    (tmp_path / "tg" / "u05.TextGrid").unlink()
+    with pytest.raises(SpeechkitError, match=r"no TextGrid for utterance u05 .*\(1 of 10 utterances cannot be "
+                                             r"imported, more than --max-dropped 0.05\)"):  # fmt: skip
+        import_durations(data, tmp_path / "tg")
+    assert {p.name: p.read_bytes() for p in data.iterdir()} == before
+    assert import_durations(data, tmp_path / "tg", max_dropped=0.1).dropped == 1
