@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import textwrap
 import time
@@ -129,6 +130,30 @@ def _run_speechkit(*args: str | Path, cwd: Path | None = None, **env: str) -> su
 def cli() -> Cli:
     """Runs the installed `speechkit` command: ``cli("train", "--recipe", path, cwd=..., VAR="value")``."""
     return _run_speechkit
+
+
+def _killed_then_rerun(args: list[str | Path], out: Path, at: float,
+                       **env: str) -> tuple[subprocess.CompletedProcess[str], bool]:
+    """Runs `speechkit ARGS`, SIGKILLs its whole process group (its --nj workers too) ``at`` seconds in, then runs
+    it again to the end. Returns the second run and whether the first was killed; checks that no temporary of the
+    killed run is left beside or under OUT."""
+    proc = subprocess.Popen(["speechkit", *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=_environ(env), start_new_session=True)  # fmt: skip
+    try:
+        proc.wait(timeout=at)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    res = _run_speechkit(*args, **env)
+    leftovers = [p for p in out.parent.rglob("*") if p.name.endswith((".tmp", ".old"))]
+    assert not leftovers, leftovers
+    return res, proc.returncode == -signal.SIGKILL
+
+
+@pytest.fixture(scope="session")
+def killed_then_rerun() -> Callable[..., tuple[subprocess.CompletedProcess[str], bool]]:
+    """See :func:`_killed_then_rerun`."""
+    return _killed_then_rerun
 
 
 def _train_killed_then_resumed(recipe: Path, exp_dir: str = "exp/killed", **env: str) -> Path:

@@ -10,6 +10,7 @@ a non-empty directory without one (a user's folder, the current directory) is re
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import tempfile
@@ -39,7 +40,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise SpeechkitError(path, "is a directory: give a file name")
     make_parent(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        sweep_stale(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     except PermissionError:
         raise SpeechkitError(path.parent, "cannot write here: permission denied") from None
     os.close(fd)
@@ -50,6 +52,25 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def sweep_stale(path: Path) -> None:
+    """Remove the temporaries of ``path`` that a killed run left (``.<name>.<pid>.<random>.tmp`` whose process is
+    gone), so that a re-run after SIGKILL leaves no trace of the interrupted one."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = stale.name[len(path.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def make_parent(path: Path) -> None:
@@ -83,7 +104,8 @@ def atomic_dir(path: str | Path, adopt: bool = False) -> Iterator[Path]:
     check_replaceable(path, adopt)
     make_parent(path)
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        sweep_stale(path)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent))
     except PermissionError:
         raise SpeechkitError(path.parent, "cannot write here: permission denied") from None
     try:

@@ -4,6 +4,7 @@ and a short schedule (the accuracy figures come from bench/align.sh, not from he
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,18 @@ def test_user_errors_are_one_line(trained: tuple[Path, Path], tmp_path: Path, cl
         res = cli("align", "--data", str(data / "dev"), "--out", str(tmp_path / "o"), *extra)
         lines = res.stderr.strip().splitlines()
         assert res.returncode == 1 and len(lines) == 1 and lines[0].startswith("error:") and problem in lines[0], res
+
+
+def test_align_train_killed_midway_reruns_to_the_same_alignment(trained: tuple[Path, Path], tmp_path: Path,
+                                                                killed_then_rerun) -> None:  # fmt: skip
+    data, exp = trained
+    args = ["align", "--data", data / "train", "--out", tmp_path / "exp", "--train", *TINY]
+    t0 = time.perf_counter()
+    invoke(*map(str, args[:4]), str(tmp_path / "ref"), *args[5:])
+    res, killed = killed_then_rerun(args, tmp_path / "exp", at=(time.perf_counter() - t0) * 0.6,
+                                    OMP_NUM_THREADS="1")  # fmt: skip
+    assert killed and res.returncode == 0, res.stderr
+    names = sorted(p.name for p in (tmp_path / "ref").glob("*.TextGrid"))
+    assert names and names == sorted(p.name for p in (tmp_path / "exp").glob("*.TextGrid"))
+    for name in [*names, "durations", "phones"]:
+        assert (tmp_path / "ref" / name).read_bytes() == (tmp_path / "exp" / name).read_bytes(), name

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -215,3 +216,19 @@ def test_nj_beyond_the_utterances_starts_one_process_each_and_says_so(recipe: Pa
     assert res.returncode == 0, res.stderr
     assert f"note: --nj 1000 is more than the {n} utterances: {n} processes" in res.stderr
     assert len(read_table(tmp_path / "out" / "text", allow_empty=True)) == n
+
+
+def test_decode_nj_killed_midway_reruns_to_the_same_output(recipe: Path, tmp_path: Path, cli,
+                                                           killed_then_rerun) -> None:  # fmt: skip
+    args = ["decode", "--model", recipe / "exp" / "slu", "--data", recipe / "data" / "test", "--lm",
+            recipe / "lm.arpa", "--nj", "2", "--nbest", "3", "--format", "ctm"]  # fmt: skip
+    t0 = time.perf_counter()
+    assert cli(*args, "--out", tmp_path / "a").returncode == 0
+    res, killed = killed_then_rerun([*args, "--out", tmp_path / "b"], tmp_path / "b",
+                                    at=(time.perf_counter() - t0) * 0.7)  # fmt: skip
+    assert killed and res.returncode == 0, res.stderr
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert files and files == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
+    for f in files:
+        if f.name != "decode.json":  # timings differ
+            assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import time
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,14 @@ def test_prep_mini_replaces_its_own_corpus(tmp_path: Path, cli) -> None:
     res = cli(*args)
     assert res.returncode == 0, res.stderr
     assert digest(tmp_path / "fsc") == first and sorted(p.name for p in tmp_path.iterdir()) == ["fsc"]
+
+
+def test_prep_mini_killed_midway_reruns_to_the_same_corpus(tmp_path: Path, cli, killed_then_rerun) -> None:
+    tiny = ["--nj", "2", "--train-speakers", "2", "--valid-speakers", "1", "--test-speakers", "1",
+            "--phrasings-per-speaker", "6"]  # fmt: skip
+    t0 = time.perf_counter()
+    assert cli("prep", "mini-fsc", "--out", tmp_path / "a", *tiny).returncode == 0
+    res, killed = killed_then_rerun(["prep", "mini-fsc", "--out", tmp_path / "b", *tiny], tmp_path / "b",
+                                    at=(time.perf_counter() - t0) * 0.6)  # fmt: skip
+    assert killed and res.returncode == 0, res.stderr
+    assert digest(tmp_path / "a") == digest(tmp_path / "b")

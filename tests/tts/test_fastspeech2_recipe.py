@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -179,3 +180,16 @@ def test_synth_text_file_errors_are_one_line(trained: Path, tmp_path: Path, case
                 "empty": f"{lines}: holds no text to synthesize",
                 "both": "give exactly one of --text, --text-file and --data"}[case]  # fmt: skip
     assert expected in res.stderr and not (tmp_path / "o").exists()
+
+
+def test_synth_data_killed_midway_reruns_to_the_same_audio(recipe: Path, trained: Path, tmp_path: Path, cli,
+                                                           killed_then_rerun) -> None:  # fmt: skip
+    args = ["synth", "--model", trained, "--data", recipe / "data" / "test", "--source", "phones", "--gl-iters", "16"]
+    t0 = time.perf_counter()
+    assert cli(*args, "--out", tmp_path / "a", **ONE_THREAD).returncode == 0
+    res, killed = killed_then_rerun([*args, "--out", tmp_path / "b"], tmp_path / "b",
+                                    at=(time.perf_counter() - t0) * 0.7, **ONE_THREAD)  # fmt: skip
+    assert killed and res.returncode == 0, res.stderr
+    for wav in (tmp_path / "a").glob("*.wav"):
+        assert wav.read_bytes() == (tmp_path / "b" / wav.name).read_bytes(), wav.name
+    assert read_table(tmp_path / "a" / "durations") == read_table(tmp_path / "b" / "durations")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,3 +87,14 @@ def test_a_file_path_that_is_a_directory_or_under_a_file_is_one_error(tmp_path: 
     with pytest.raises(SpeechkitError, match="exists and is not a directory"):
         _write(tmp_path / "file" / "out", "y")
     assert (tmp_path / "file").read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["dir", "file"]
+
+
+def test_temporaries_of_a_killed_run_are_swept_by_the_next(tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    (tmp_path / f".out.{pid}.abc.tmp").mkdir()  # an atomic_dir's temporary
+    (tmp_path / f".f.txt.{pid}.xyz.tmp").write_text("half")  # an atomic_path's
+    (tmp_path / f".out.{os.getpid()}.live.tmp").mkdir()  # a running process's: kept
+    _write(tmp_path / "out", "x")
+    write_text_atomic(tmp_path / "f.txt", "whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out", "f.txt", f".out.{os.getpid()}.live.tmp"])
