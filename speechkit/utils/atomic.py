@@ -10,6 +10,7 @@ a non-empty directory without one (a user's folder, the current directory) is re
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import os
 import shutil
@@ -22,6 +23,7 @@ from speechkit.errors import SpeechkitError
 OWNED = ".speechkit"
 """Marker file in every directory :func:`atomic_dir` wrote: only such directories may be replaced."""
 
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -50,6 +52,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600; finished files get the usual mode
         os.replace(tmp_path, path)
+    except OSError as e:
+        if e.errno in _DISK_FULL:
+            raise SpeechkitError(path, f"{os.strerror(e.errno)}: nothing written, the previous file is intact") from None
+        raise
     finally:
         tmp_path.unlink(missing_ok=True)
 
@@ -109,7 +115,13 @@ def atomic_dir(path: str | Path, adopt: bool = False) -> Iterator[Path]:
     except PermissionError:
         raise SpeechkitError(path.parent, "cannot write here: permission denied") from None
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as e:
+            if e.errno in _DISK_FULL:
+                raise SpeechkitError(path, f"{os.strerror(e.errno)}: nothing written, the previous output is "
+                                           "intact") from None
+            raise
         (tmp / OWNED).write_text("written by speechkit: it may replace this directory\n", encoding="utf-8")
         os.chmod(tmp, 0o777 & ~_UMASK)
         if path.exists():

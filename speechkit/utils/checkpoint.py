@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,14 @@ _EPOCH_FILE = re.compile(r"epoch(\d+)\.pt$")
 
 
 def save(obj: dict[str, Any], path: Path) -> None:
-    """``torch.save`` to a temporary name, renamed when complete."""
+    """``torch.save`` to a temporary name, renamed when complete.
+
+    The checkpoint is serialized in memory first and then written as plain bytes: a full disk then fails as an
+    ``OSError`` that :func:`atomic_path` reports in one line, not as torch's cryptic zip-writer error."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
     with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+        tmp.write_bytes(buffer.getbuffer())
 
 
 def load(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -160,3 +160,23 @@ def test_broken_training_audio_stops_naming_the_file(recipe: Path, damage: str, 
     assert str(local) in res.stderr
     assert ("sample 4321 is not a finite number" if damage == "nan" else "no samples") in res.stderr
     assert not (recipe / "exp" / "slu" / "model.pt").exists()
+
+
+def test_a_full_disk_at_a_checkpoint_is_one_line_and_the_previous_checkpoint_loads(recipe: Path, cli) -> None:
+    """The exp dir on a tmpfs (in a private mount namespace) with room for epoch 1's files and half a checkpoint."""
+    assert cli("train", "--recipe", str(recipe), "train.epochs=1", "exp_dir=exp/probe").returncode == 0
+    probe = recipe / "exp" / "probe"
+    used = sum(p.stat().st_size for p in probe.rglob("*") if p.is_file() and p.name != "model.pt")
+    size_kb = (used + (probe / "ckpt" / "epoch1.pt").stat().st_size // 2) // 1024 + 64
+    exp = recipe / "exp" / "full"
+    exp.mkdir()
+    script = (f"mount -t tmpfs -o size={size_kb}k tmpfs {exp} && speechkit train --recipe {recipe} train.epochs=3 "
+              f"exp_dir=exp/full; echo rc=$? >&2; python -c \"import torch; torch.load('{exp}/ckpt/epoch1.pt', "
+              f"weights_only=True); print('loads')\"; ls -a {exp} {exp}/ckpt")  # fmt: skip
+    res = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script],
+                         capture_output=True, text=True)  # fmt: skip
+    lines = [x for x in res.stderr.strip().splitlines() if x.startswith(("error", "rc="))]
+    assert lines[-1] == "rc=1" and len(lines) == 2, res.stderr
+    assert lines[0].endswith("epoch2.pt: No space left on device: nothing written, the previous file is intact")
+    listing = res.stdout.split()
+    assert "loads" in listing and "epoch1.pt" in listing and not [x for x in listing if x.endswith(".tmp")], res.stdout
