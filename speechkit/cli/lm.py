@@ -17,7 +17,7 @@ from speechkit.errors import SpeechkitError
 from speechkit.lm.arpa import validate_arpa
 from speechkit.lm.kenlm_tools import build_binary as convert
 from speechkit.lm.kenlm_tools import find_tool, require_tool, run_lmplz
-from speechkit.lm.kneser_ney import train_arpa
+from speechkit.lm.kneser_ney import require_words, train_arpa
 from speechkit.lm.perplexity import perplexity
 
 app = typer.Typer(
@@ -63,6 +63,7 @@ def train(
         raise SpeechkitError(None, f"--order must be 2 to 6, the orders KenLM loads for decoding, got {order}")
     if builtin and lmplz is not None:
         raise SpeechkitError(None, "give --builtin or --lmplz, not both")
+    require_words(text)
     converter = require_tool("build_binary", build_binary) if binary is not None else None
     tool = None if builtin else find_tool("lmplz", lmplz)
     t0 = time.time()

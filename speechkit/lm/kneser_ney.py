@@ -68,6 +68,13 @@ def read_sentences(paths: Sequence[str | Path]) -> Iterator[list[str]]:
             raise SpeechkitError(path, f"cannot read: {e.strerror or e}") from None
 
 
+def require_words(paths: Sequence[str | Path]) -> None:
+    """Refuse text with no word at all (empty or blank lines), whichever estimator would then run on it."""
+    if not any(words for words in read_sentences(paths)):
+        raise SpeechkitError(", ".join(map(str, paths)), "the text has no words to estimate a language model from "
+                                                          "(empty or blank lines)")
+
+
 def count_ngrams(sentences: Iterable[list[str]], order: int) -> Counter[NGram]:
     """Raw counts of the ``order``-grams and of the shorter n-grams at sentence start (``<s> w1 ...``).
 

@@ -87,6 +87,7 @@ def test_binary_without_build_binary_says_how_to_get_it(tiny_text: Path, tmp_pat
         (["train", "--text", "{text}", "--out", "{tmp}/lm.arpa", "--lmplz", "{text}"], "not an executable lmplz"),
         (["ppl", "--lm", "{missing}", "--text", "{text}"], "{missing}: language model not found"),
         (["train", "--text", "{blank}", "--out", "{tmp}/lm.arpa", "--builtin"], "{blank}: the text has no words"),
+        (["train", "--text", "{blank}", "--out", "{tmp}/lm.arpa"], "{blank}: the text has no words"),  # lmplz too
         (["train", "--text", "{text}", "--out", "{tmp}/lm.arpa", "--builtin", "--order", "5"], "no 5-grams"),
         (["train", "--text", "{text}", "--out", "{tmp}/lm.arpa", "--order", "1"], "--order must be 2 to 6, the orders KenLM loads for decoding, got 1"),
         (["train", "--text", "{text}", "--out", "{tmp}/lm.arpa", "--order", "7"], "--order must be 2 to 6, the orders KenLM loads for decoding, got 7"),
