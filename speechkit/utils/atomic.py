@@ -44,8 +44,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     try:
         sweep_stale(path)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
-    except PermissionError:
-        raise SpeechkitError(path.parent, "cannot write here: permission denied") from None
+    except OSError as e:
+        raise _unwritable(path.parent, e) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -88,8 +88,16 @@ def make_parent(path: Path) -> None:
             break
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-    except PermissionError:
-        raise SpeechkitError(path.parent, "cannot create this directory: permission denied") from None
+    except OSError as e:
+        raise _unwritable(path.parent, e) from None
+
+
+def _unwritable(where: Path, e: OSError) -> Exception:
+    """A directory we cannot write into (permissions, a read-only or full file system) as one line; other OS
+    errors stay what they are."""
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS, *_DISK_FULL):
+        return SpeechkitError(where, f"cannot write here: {os.strerror(e.errno)}")
+    return e
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
@@ -112,8 +120,8 @@ def atomic_dir(path: str | Path, adopt: bool = False) -> Iterator[Path]:
     try:
         sweep_stale(path)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent))
-    except PermissionError:
-        raise SpeechkitError(path.parent, "cannot write here: permission denied") from None
+    except OSError as e:
+        raise _unwritable(path.parent, e) from None
     try:
         try:
             yield tmp

@@ -133,6 +133,14 @@ def test_synth_errors_are_one_line(recipe: Path, trained: Path, tmp_path: Path, 
         "synth", "--model", str(tmp_path / "nope"), "--text", "hi", "--out", str(tmp_path / "x.wav"), **ONE_THREAD
     )
     assert res.returncode == 1 and "model directory not found" in res.stderr
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    for args, problem in [(["--text", "hi", "--out", str(mine)], f"{mine}: is a directory: give a file name"),
+                          (["--data", str(recipe / "data" / "test"), "--out", str(mine)], "speechkit did not write")]:
+        res = cli("synth", "--model", str(trained), *args, **ONE_THREAD)
+        assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1 and problem in res.stderr, res.stderr
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
 
 
 def test_synth_refuses_an_utterance_id_that_names_a_path(recipe: Path, trained: Path, tmp_path: Path, cli) -> None:

@@ -98,3 +98,21 @@ def test_temporaries_of_a_killed_run_are_swept_by_the_next(tmp_path: Path) -> No
     _write(tmp_path / "out", "x")
     write_text_atomic(tmp_path / "f.txt", "whole")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out", "f.txt", f".out.{os.getpid()}.live.tmp"])
+
+
+def test_a_read_only_output_dir_is_one_line(tmp_path: Path) -> None:
+    """Commands writing under a read-only file system (a tmpfs mounted ro in a private mount namespace)."""
+    (tmp_path / "ref").write_text("u1 a b\n")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    commands = [f"speechkit score asr --ref {tmp_path}/ref --hyp {tmp_path}/ref --out {ro}/dec",
+                f"speechkit prep mini-fsc --out {ro}/fsc --nj 1 --train-speakers 1 --valid-speakers 1 "
+                "--test-speakers 1 --phrasings-per-speaker 1",
+                f"speechkit lm train --text {tmp_path}/ref --out {ro}/lm.arpa --builtin"]  # fmt: skip
+    script = f"mount -t tmpfs -o ro,size=64k tmpfs {ro} && " + " ; ".join(f"{c}; echo rc=$? >&2" for c in commands)
+    res = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script],
+                         capture_output=True, text=True)  # fmt: skip
+    lines = [x for x in res.stderr.strip().splitlines() if x.startswith(("error", "rc="))]
+    where = [f"{ro}/dec", f"{ro}", f"{ro}"]
+    assert lines == [y for w in where for y in (f"error: {w}: cannot write here: Read-only file system", "rc=1")], \
+        res.stderr
