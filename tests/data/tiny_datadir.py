@@ -118,6 +118,7 @@ _PIPE_COMMAND = _set_line("wav.scp", "spk1-u1", b"spk1-u1 flac -dc spk1-u1.flac 
 _DIRECTORY = _edit("wav.scp", lambda lines: [
     b" ".join([k, v.rsplit(b"/", 1)[0]]) if k == b"spk2-u2" else line
     for line in lines for k, v in [line.split(b" ", 1)]])
+_LINK_LOOP = _audio("spk1-u2", lambda p: (p.unlink(), p.symlink_to(p)))
 _EMPTY_TEXT = _set_line("text", "spk1-u2", b"spk1-u2")
 _MOVE_SPEAKER = _edit("spk2utt", lambda _: [b"spk1 spk1-u1", b"spk2 spk1-u2 spk2-u1 spk2-u2"])
 _LATIN1_TEXT = _set_line("text", "spk2-u2", b"spk2-u2 caf\xe9 lights")
@@ -141,6 +142,7 @@ CORRUPTIONS = [
     Corruption("path_in_key", _PATH_KEY, "text:spk2/../../pwned", Kind.UNSAFE_KEY, "path separator", True),
     Corruption("pipe_command", _PIPE_COMMAND, "wav.scp:spk1-u1", Kind.AUDIO_MISSING, "Kaldi pipe command", True),
     Corruption("directory", _DIRECTORY, "wav.scp:spk2-u2", Kind.AUDIO_MISSING, "is a directory", True),
+    Corruption("link_loop", _LINK_LOOP, "wav.scp:spk1-u2", Kind.AUDIO_MISSING, "is a symbolic link loop", True),
     Corruption("empty_text", _EMPTY_TEXT, "text:spk1-u2", Kind.EMPTY_TEXT, "empty transcript", True),
     Corruption("spk2utt", _MOVE_SPEAKER, "spk2utt:spk2", Kind.SPEAKER_MISMATCH, "lists spk1-u2, which utt2spk", False),
     Corruption("non_utf8_text", _LATIN1_TEXT, "text:spk2-u2", Kind.NOT_UTF8, "line 4 is not valid UTF-8", True),
