@@ -64,7 +64,7 @@ def synth(
     syn = Synthesizer(model, vocoder, device_of(device), gl_iters)
     if text is not None:
         result = synthesize_text(syn, text, out, controls)
-        detail = f"{len(result.wav) / syn.cfg.mel.sample_rate:.2f} s, {len(result.tokens)} tokens"
+        detail = f"{result.seconds:.2f} s, {result.tokens} tokens, {result.sentences} sentence(s)"
     elif text_file is not None:
         out = out or model / f"synth_{text_file.stem}"
         n = synthesize_text_file(syn, text_file, out, controls, batch_size)

@@ -1,9 +1,13 @@
 """The TTS text front end: raw English text to the ARPAbet tokens FastSpeech 2 reads.
 
 1. Normalization, for LJSpeech-style text: curly quotes and accents folded to ASCII; abbreviations with a period
-   (``Mr.``, ``Gen.``, ``St.``...); money (``$3.50``), percentages, ordinals (``21st``), decimals, numbers with
-   thousands separators, four-digit years 1100-1999 and 2010-2099 read as years (``1666`` -> "sixteen sixty six",
-   as LJSpeech's normalized column reads them), other integers as cardinals; ``&`` and ``+`` as words.
+   (``Mr.``, ``Gen.``, ``St.``, months such as ``Jan.``...); dates ``M/D/YYYY`` read the American way
+   (``12/05/2024`` -> "december fifth, twenty twenty four"); money (``$3.50``), percentages, ordinals (``21st``),
+   decades (``1990s``, ``'60s``), negative numbers (``-5`` -> "minus five"), decimals, numbers with thousands
+   separators, four-digit years 1100-1999 and 2010-2099 read as years (``1666`` -> "sixteen sixty six", as
+   LJSpeech's normalized column reads them), other integers as cardinals; ``&`` and ``+`` as words.
+   :func:`split_sentences` cuts normalized text into sentences of bounded length, so that a long text is
+   synthesized a few sentences at a time.
 2. Tokens: each word's first pronunciation from CMUdict with stress digits (or eSpeak NG's G2P for words CMUdict
    lacks, :class:`~speechkit.lang.lexicon.Lexicon`); sentence punctuation ``, . ; : ! ? ( ) —`` becomes one ``sil``
    token (runs merge), which the model gives a duration like any phone, as in training, where every pause is
@@ -16,6 +20,7 @@ end never drops what it cannot read.
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -38,7 +43,11 @@ _ABBREVIATIONS = {
     "jr": "junior", "sr": "senior", "maj": "major", "gen": "general", "rev": "reverend", "lt": "lieutenant",
     "hon": "honorable", "sgt": "sergeant", "capt": "captain", "esq": "esquire", "ltd": "limited",
     "col": "colonel", "ft": "fort", "vs": "versus", "etc": "et cetera",
+    "jan": "january", "feb": "february", "mar": "march", "apr": "april", "jun": "june", "jul": "july",
+    "aug": "august", "sep": "september", "sept": "september", "oct": "october", "nov": "november",
+    "dec": "december",
 }  # fmt: skip
+_MONTHS = ("january february march april may june july august september october november december").split()
 _CURRENCY = {"$": ("dollar", "dollars", "cent", "cents"), "\u00a3": ("pound", "pounds", "penny", "pence")}
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*|\s+|.")
 
@@ -88,6 +97,21 @@ def _number(digits: str) -> str:
     return cardinal(n)
 
 
+def plural(words: str) -> str:
+    """The plural of a number's words: "nineteen ninety" -> "nineteen nineties", "six" -> "sixes"."""
+    *head, last = words.split()
+    last = last[:-1] + "ies" if last.endswith("y") else last + ("es" if last.endswith(("s", "x")) else "s")
+    return " ".join([*head, last])
+
+
+def _date(m: re.Match[str]) -> str:
+    """``M/D/YYYY`` as "month Dth, year"; an impossible month or day is read as three numbers."""
+    month, day, yyyy = int(m.group(1)), int(m.group(2)), m.group(3)
+    if not (1 <= month <= 12 and 1 <= day <= calendar.monthrange(int(yyyy), month)[1]):
+        return f" {cardinal(month)} {cardinal(day)} {_number(yyyy)} "
+    return f" {_MONTHS[month - 1]} {ordinal(day)}, {_number(yyyy)} "
+
+
 def _money(m: re.Match[str]) -> str:
     one, many, cent, cents = _CURRENCY[m.group(1)]
     whole = int(m.group(2).replace(",", ""))
@@ -102,6 +126,10 @@ _RULES: list[tuple[re.Pattern[str], object]] = [
     (re.compile(r"\b(" + "|".join(_ABBREVIATIONS) + r")\.", re.IGNORECASE),
      lambda m: _ABBREVIATIONS[m.group(1).lower()]),
     (re.compile(r"\bno\.\s*(?=\d)", re.IGNORECASE), lambda m: "number "),
+    (re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b"), _date),
+    (re.compile(r"\b(\d{4})s\b"), lambda m: f" {plural(_number(m.group(1)))} "),
+    (re.compile(r"(?:\b|')([1-9]0)s\b"), lambda m: f" {plural(cardinal(int(m.group(1))))} "),
+    (re.compile(r"(?<![\w.])-(?=\d)"), lambda m: " minus "),
     (re.compile(r"([$\u00a3])(\d[\d,]*)(?:\.(\d+))?"), _money),
     (re.compile(r"(\d+(?:\.\d+)?)\s*%"), lambda m: f" {m.group(1)} percent "),
     (re.compile(r"(\d+)(st|nd|rd|th)\b", re.IGNORECASE), lambda m: f" {ordinal(int(m.group(1)))} "),
@@ -122,6 +150,31 @@ def normalize(text: str) -> str:
     for pattern, repl in _RULES:
         text = pattern.sub(repl, text)  # type: ignore[arg-type]
     return text.lower()
+
+
+MAX_WORDS = 40
+"""The most words :func:`split_sentences` puts in one piece: about 15 s of speech."""
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
+
+
+def split_sentences(text: str, max_words: int = MAX_WORDS) -> list[str]:
+    """``text`` normalized and cut into sentences (at ``. ! ?`` and line breaks), a sentence longer than
+    ``max_words`` words cut again after its last pause within the limit (or at the limit). Pieces holding only
+    punctuation are left out; anything else, unreadable characters included, is kept for the front end to judge.
+
+    Example: ``split_sentences("Dr. Smith left. He paid $3.")`` -> ``["doctor smith left.", "he paid three
+    dollars ."]`` (modulo spaces)."""
+    pieces = []
+    for sentence in _SENTENCE_END.split(normalize(text)):
+        words = sentence.split()
+        if all(c in PAUSES or c in SILENT for w in words for c in w):
+            continue
+        while len(words) > max_words:
+            cut = max((i + 1 for i, w in enumerate(words[:max_words]) if w[-1] in PAUSES), default=max_words)
+            pieces.append(" ".join(words[:cut]))
+            words = words[cut:]
+        pieces.append(" ".join(words))
+    return pieces
 
 
 @dataclass

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -158,6 +161,23 @@ def test_synth_refuses_an_utterance_id_that_names_a_path(recipe: Path, trained: 
     assert not (tmp_path / "pwned.wav").exists() and not (tmp_path / "deep").exists()
     res = cli("data", "validate", str(data))
     assert res.returncode != 0 and "key ../../pwned: " in res.stdout + res.stderr
+
+
+def test_synth_long_text_goes_sentence_by_sentence_in_bounded_memory(trained: Path, tmp_path: Path) -> None:
+    """3,000 words (as one utterance: some 12,000 tokens and 70,000 frames, quadratic attention of tens of GB)."""
+    sentence = "Doctor Smith paid $3.50 on 12/05/2024, then walked home along the old river in the rain. "
+    text = sentence * 180
+    wav = tmp_path / "long.wav"
+    probe = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(r.stderr)")
+    res = subprocess.run([sys.executable, "-c", probe, "speechkit", "synth", "--model", str(trained), "--text", text,
+                          "--out", str(wav), "--gl-iters", "2"], capture_output=True, text=True,
+                         env={**os.environ, **ONE_THREAD})  # fmt: skip
+    rc, peak_kb = map(int, res.stdout.split("\n", 1)[0].split())
+    assert rc == 0, res.stdout
+    assert peak_kb < 1_500_000, f"peak RSS {peak_kb / 1e6:.2f} GB"
+    assert "180 sentence(s)" in res.stdout
+    assert sf.info(wav).frames > 180 * 22050  # at least a second a sentence: every sentence was said
 
 
 def test_synth_text_file_names_lines_and_says_each(trained: Path, tmp_path: Path, cli) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from speechkit.errors import SpeechkitError
 from speechkit.lang.lexicon import Lexicon
-from speechkit.tts.frontend import Frontend, cardinal, normalize, ordinal, year
+from speechkit.tts.frontend import Frontend, cardinal, normalize, ordinal, split_sentences, year
 
 
 def words(text: str) -> str:
@@ -65,3 +65,29 @@ def test_empty_text_and_unreadable_word_are_errors() -> None:
     assert fe("hello") == ["sil", "HH", "AH0", "L", "OW1", "sil"]
     with pytest.raises(SpeechkitError, match="'zyzzx'"):
         fe("hello zyzzx")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Dr. Smith paid $3.50 on 12/05/2024", "doctor smith paid three dollars fifty cents on december fifth, "
+                                               "twenty twenty four"),
+        ("Jan. and Sept. and Dec.", "january and september and december"),
+        ("it fell to -5, then -12.5", "it fell to minus five , then minus twelve point five"),
+        ("the 1990s, the 1900s, the '60s and 80s", "the nineteen nineties , the nineteen hundreds , the sixties "
+                                                  "and eighties"),
+        ("pages 10-12 on 2/30/1999", "pages ten - twelve on two thirty nineteen ninety nine"),  # no 30 February
+    ],
+)  # fmt: skip
+def test_dates_months_negatives_and_decades(text: str, expected: str) -> None:
+    assert words(text) == expected
+
+
+def test_long_text_splits_into_bounded_sentences_and_normalizes_once() -> None:
+    text = "Dr. Smith left at 5 p.m. He paid $3.50! Why?\n\nA new paragraph ... " + "word, " * 50 + "end."
+    pieces = split_sentences(text, max_words=20)
+    assert pieces[:3] == ["doctor smith left at five p.m.", "he paid three dollars fifty cents !", "why?"]
+    assert all(len(p.split()) <= 20 for p in pieces) and pieces[-1].endswith("end.")
+    assert " ".join(" ".join(pieces).split()) == " ".join(normalize(text).split())  # nothing lost or added
+    assert all(normalize(p) == p for p in pieces)  # the front end reads them again as they are
+    assert split_sentences("... !") == []
