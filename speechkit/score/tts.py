@@ -4,7 +4,8 @@
 The figures (each a mean over the utterances that have a synthesized ``<utt>.wav``, every utterance weighing the
 same):
 
-* ``mcd``: mel-cepstral distortion in dB, DTW-aligned (settings in :mod:`speechkit.score.mcd`).
+* ``mcd``: mel-cepstral distortion in dB, DTW-aligned, as ESPnet's evaluate_mcd.py computes it (settings in
+  :mod:`speechkit.score.mcd`).
 * ``f0_rmse_cents``: RMSE of ``1200 * log2(F0_syn / F0_ref)`` over the frame pairs of the MCD's DTW path that are
   voiced in both (F0 by :func:`speechkit.features.pitch.f0` at the same hop); an utterance with no such pair is
   left out of the mean.
@@ -62,9 +63,9 @@ def f0_rmse_cents(ref_f0: np.ndarray, syn_f0: np.ndarray, ref_frames: np.ndarray
 def score_pair(utt: str, ref: np.ndarray, syn: np.ndarray, cfg: McepConfig = MCEP) -> UttScores:
     """MCD, F0 RMSE and length error of one synthesized wave against its reference (both at ``cfg.sample_rate``)."""
     result = mcd(ref, syn, cfg)
-    # F0 frames are the cepstral frames (n // hop of them), so the MCD's DTW path indexes both
+    # F0 comes at the same hop; cepstral frame i pairs with F0 frame i + f0_offset, so the MCD's DTW path serves both
     ref_f0, syn_f0 = f0(ref, cfg.sample_rate, cfg.hop_length), f0(syn, cfg.sample_rate, cfg.hop_length)
-    rmse = f0_rmse_cents(ref_f0, syn_f0, result.ref_frames, result.syn_frames)
+    rmse = f0_rmse_cents(ref_f0, syn_f0, result.ref_frames + cfg.f0_offset, result.syn_frames + cfg.f0_offset)
     return UttScores(utt, result.mcd, rmse, abs(len(syn) - len(ref)) / cfg.sample_rate)
 
 
