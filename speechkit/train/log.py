@@ -49,7 +49,8 @@ class TrainLog:
         ax1.set(xlabel="step", title="training", yscale="log")
         ax2.set(xlabel="epoch", title="validation")
         for ax in (ax1, ax2):
-            ax.legend()
+            if ax.get_legend_handles_labels()[0]:  # a task may have no validation metric besides its score
+                ax.legend()
             ax.grid(alpha=0.3)
         fig.tight_layout()
         with atomic_path(png) as tmp:
