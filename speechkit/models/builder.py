@@ -23,6 +23,7 @@ from speechkit.models.hifigan import HiFiGAN, HiFiGANConfig
 from speechkit.models.mt import MTModel, MTModelConfig
 from speechkit.models.s2st import S2STModel, S2STModelConfig
 from speechkit.models.slu import SLUModel, SLUModelConfig
+from speechkit.models.vocos import Vocos, VocosConfig
 from speechkit.utils.atomic import write_text_atomic
 from speechkit.utils.checkpoint import load, save
 
@@ -30,6 +31,7 @@ KINDS: dict[str, tuple[type, type[nn.Module]]] = {
     "slu": (SLUModelConfig, SLUModel),
     "asr": (ASRModelConfig, ASRModel),
     "hifigan": (HiFiGANConfig, HiFiGAN),
+    "vocos": (VocosConfig, Vocos),
     "fastspeech2": (FastSpeech2Config, FastSpeech2),
     "aligner": (AlignerModelConfig, AlignerModel),
     "s2st": (S2STModelConfig, S2STModel),

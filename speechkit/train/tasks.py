@@ -9,7 +9,8 @@ from speechkit.train.s2st import S2STTask
 from speechkit.train.slu import SLUTask
 from speechkit.train.tts import TTSTask
 from speechkit.train.vocoder import VocoderTask
+from speechkit.train.vocos import VocosTask
 
 TASKS: dict[str, type[TrainTask]] = {
-    task.name: task for task in (SLUTask, ASRTask, TTSTask, VocoderTask, MTTask, S2STTask)
+    task.name: task for task in (SLUTask, ASRTask, TTSTask, VocoderTask, VocosTask, MTTask, S2STTask)
 }

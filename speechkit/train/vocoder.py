@@ -1,5 +1,9 @@
-"""The HiFi-GAN task: train the mel-to-wave vocoder on random segments of the training recordings.
+"""Vocoder tasks: train a mel-to-wave vocoder on random segments of the training recordings.
 
+:class:`SegmentTask` holds what every vocoder task shares (segments, features, validation); :class:`VocoderTask`
+is HiFi-GAN's, and :mod:`speechkit.train.vocos` the Vocos one.
+
+HiFi-GAN:
 Each step updates the discriminators with the LSGAN loss on real and generated segments, then the generator with
 the LSGAN adversarial loss, feature matching (L1 between the discriminators' feature maps of real and generated
 audio, x ``fm_weight``) and mel L1 (x ``mel_weight``, 45 in the paper). It uses the shared loop
@@ -13,6 +17,7 @@ at synthesis time; the mel loss compares the mels of the generated and the real 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,13 +127,12 @@ def feature_matching(real: list[list[Tensor]], fake: list[list[Tensor]]) -> Tens
     return sum(F.l1_loss(f.float(), r.float()) for rs, fs in zip(real, fake) for r, f in zip(rs, fs))
 
 
-class VocoderTask:
-    """Segments, the two-optimizer GAN step and the validation mel L1 for :func:`speechkit.train.loop.train`."""
+class SegmentTask(ABC):
+    """What vocoder tasks share: random segments of the training recordings, the mel a segment's frames get (from
+    the whole utterance around it), and the validation mel L1 of whole resynthesized utterances. A subclass sets
+    ``name``, ``config``, the loss or GAN step and :meth:`score`."""
 
-    name = "hifigan"
-    config = VocoderConfig
-
-    def __init__(self, cfg: VocoderConfig, exp_dir: Path) -> None:
+    def __init__(self, cfg: Any, exp_dir: Path) -> None:
         self.cfg = cfg
         dc, mel = cfg.data, cfg.model.mel
         self.train_utts = load_data_dir(dc.train)
@@ -141,9 +145,6 @@ class VocoderTask:
     def init_model(self, model: HiFiGAN) -> None:
         """Nothing to set: the vocoder has no data statistics."""
 
-    def describe(self, model: HiFiGAN) -> str:
-        return (f"HiFi-GAN: generator {millions(model.generator)} M, discriminators {millions(model.discriminators)} M "
-                f"parameters, {len(self.train_utts)} training utterances")  # fmt: skip
 
     def num_batches(self, epoch: int) -> int:
         return len(self.segments) // self.cfg.data.batch_size
@@ -154,14 +155,10 @@ class VocoderTask:
         return DataLoader(self.segments, self.cfg.data.batch_size, shuffle=True, drop_last=True, generator=order,
                           collate_fn=_stack, num_workers=self.cfg.data.num_workers)  # fmt: skip
 
-    def start_epoch(self, model: HiFiGAN, epoch: int) -> None:
-        """Nothing to switch: generator and discriminators train in every epoch."""
+    def start_epoch(self, model: torch.nn.Module, epoch: int) -> None:
+        """Nothing to switch."""
 
-    def param_groups(self, model: HiFiGAN) -> dict[str, list[torch.nn.Parameter]]:
-        return {"generator": list(model.generator.parameters()),
-                "discriminator": list(model.discriminators.parameters())}  # fmt: skip
-
-    def features(self, model: HiFiGAN, batch: dict[str, Any], device: torch.device) -> dict[str, Tensor]:
+    def features(self, model: Any, batch: dict[str, Any], device: torch.device) -> dict[str, Tensor]:
         """``mel`` (B, frames, n_mels): the generator input; ``wav`` (B, segment) and its ``mel_target``."""
         chunk = batch["chunk"].to(device)
         mel, ctx = self.cfg.model.mel, context_samples(self.cfg.model.mel)
@@ -171,6 +168,42 @@ class VocoderTask:
             wav = chunk[:, ctx : ctx + self.cfg.data.segment]
             target = log_mel(wav, mel, model.logmel.window, model.logmel.filters)
         return {"mel": full[:, first : first + frames], "wav": wav, "mel_target": target}
+
+    def validate(self, model: Any, epoch: int, device: torch.device) -> dict[str, float]:
+        """Mean mel L1 between whole validation utterances and their resynthesis; the subclass's :meth:`score`
+        says which epoch is best."""
+        errors = []
+        for i in range(len(self.valid_set)):
+            wav = self.valid_set[i]["wav"].to(device)[None]
+            mel = model.logmel(wav, torch.tensor([wav.shape[1]], device=device))[0]
+            resynth = model.vocode(mel)
+            errors.append(F.l1_loss(model.logmel(resynth, torch.tensor([resynth.shape[1]], device=device))[0], mel))
+        mel_l1 = torch.stack(errors).mean().item()
+        return {"mel_l1": mel_l1, "score": self.score(epoch, mel_l1)}
+
+    @abstractmethod
+    def score(self, epoch: int, mel_l1: float) -> float:
+        """Higher is better: what picks the weights the model dir keeps."""
+
+
+class VocoderTask(SegmentTask):
+    """HiFi-GAN: the two-optimizer GAN step for :func:`speechkit.train.loop.train`."""
+
+    name = "hifigan"
+    config = VocoderConfig
+
+    def describe(self, model: HiFiGAN) -> str:
+        return (f"HiFi-GAN: generator {millions(model.generator)} M, discriminators {millions(model.discriminators)} M "
+                f"parameters, {len(self.train_utts)} training utterances")  # fmt: skip
+
+    def score(self, epoch: int, mel_l1: float) -> float:
+        """The epoch: the adversarial losses trade a little mel error for realism, so the latest weights are kept,
+        as HiFi-GAN recipes do."""
+        return float(epoch)
+
+    def param_groups(self, model: HiFiGAN) -> dict[str, list[torch.nn.Parameter]]:
+        return {"generator": list(model.generator.parameters()),
+                "discriminator": list(model.discriminators.parameters())}  # fmt: skip
 
     def step(self, model: HiFiGAN, b: dict[str, Tensor], epoch: int,
              optimizers: Optimizers) -> tuple[dict[str, float], int]:  # fmt: skip
@@ -202,15 +235,3 @@ class VocoderTask:
         if adversarial:
             model.discriminators.requires_grad_(True)
         return {"loss": loss_g.item(), "mel_l1": mel_l1.item(), **metrics}, len(b["wav"])
-
-    def validate(self, model: HiFiGAN, epoch: int, device: torch.device) -> dict[str, float]:
-        """Mean mel L1 between whole validation utterances and their resynthesis, for the log. It does not pick the
-        weights: the adversarial losses trade a little mel error for realism, so the score is the epoch (the latest
-        weights are kept, as HiFi-GAN recipes do)."""
-        errors = []
-        for i in range(len(self.valid_set)):
-            wav = self.valid_set[i]["wav"].to(device)[None]
-            mel = model.logmel(wav, torch.tensor([wav.shape[1]], device=device))[0]
-            resynth = model.vocode(mel)
-            errors.append(F.l1_loss(model.logmel(resynth, torch.tensor([resynth.shape[1]], device=device))[0], mel))
-        return {"mel_l1": torch.stack(errors).mean().item(), "score": float(epoch)}
