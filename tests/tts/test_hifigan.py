@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from speechkit.config import load_config
-from speechkit.corpora.ljspeech import prepare_ljspeech
 from speechkit.data.dataset import AudioDataset
 from speechkit.errors import SpeechkitError
 from speechkit.features.mel import log_mel
@@ -23,15 +22,8 @@ TINY_GEN = GeneratorConfig(channels=32, resblock_kernels=[3], resblock_dilations
 TINY_DISC = DiscriminatorConfig(periods=[2, 3], scales=2, width=0.05)
 
 
-@pytest.fixture(scope="module")
-def lj_data(tiny_lj: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("lj_data")
-    prepare_ljspeech(tiny_lj, out)  # 10 train, 1 dev, 1 test
-    return out
-
-
-def tiny_config(lj_data: Path, exp: Path) -> VocoderConfig:
-    overrides = [f"exp_dir={exp}", f"data.train={lj_data / 'train'}", f"data.valid={lj_data / 'dev'}",
+def tiny_config(vocoder_data: Path, exp: Path) -> VocoderConfig:
+    overrides = [f"exp_dir={exp}", f"data.train={vocoder_data / 'train'}", f"data.valid={vocoder_data / 'dev'}",
                  "data.batch_size=2", "data.segment=2048", "data.valid_utts=1", "data.cache_audio=false",
                  "model.generator={channels: 32, resblock_kernels: [3], resblock_dilations: [[1, 3]]}",
                  "model.discriminator={periods: [2, 3], scales: 2, width: 0.05}",
@@ -52,8 +44,8 @@ def test_upsampling_must_make_the_hop() -> None:
         HiFiGAN(HiFiGANConfig(generator=GeneratorConfig(upsample_rates=[8, 8, 2], upsample_kernels=[16, 16, 4])))
 
 
-def test_segment_mel_is_the_whole_utterances_mel(lj_data: Path, tmp_path: Path) -> None:
-    cfg = tiny_config(lj_data, tmp_path / "exp")
+def test_segment_mel_is_the_whole_utterances_mel(vocoder_data: Path, tmp_path: Path) -> None:
+    cfg = tiny_config(vocoder_data, tmp_path / "exp")
     task = VocoderTask(cfg, tmp_path / "exp")
     model = HiFiGAN(cfg.model)
     audio = AudioDataset(task.train_utts, lambda u: {}, cfg.model.mel.sample_rate)
@@ -69,8 +61,8 @@ def test_segment_mel_is_the_whole_utterances_mel(lj_data: Path, tmp_path: Path) 
         assert b["mel_target"].shape == (1, 8, 80)
 
 
-def test_tiny_hifigan_trains_and_a_resumed_run_ends_identical(lj_data: Path, tmp_path: Path) -> None:
-    cfg = tiny_config(lj_data, tmp_path / "a")
+def test_tiny_hifigan_trains_and_a_resumed_run_ends_identical(vocoder_data: Path, tmp_path: Path) -> None:
+    cfg = tiny_config(vocoder_data, tmp_path / "a")
     summary = fit(VocoderTask, cfg, torch.device("cpu"))
     assert summary["steps"] == 10
     log = [json.loads(line) for line in (tmp_path / "a" / "train.jsonl").read_text().splitlines()]
@@ -81,11 +73,11 @@ def test_tiny_hifigan_trains_and_a_resumed_run_ends_identical(lj_data: Path, tmp
     assert model.vocode(torch.randn(1, 7, 80)).shape == (1, 7 * 256)
 
     # an interrupted run: epoch 1 finished, epoch 2 lost
-    cfg_b = tiny_config(lj_data, tmp_path / "b")
+    cfg_b = tiny_config(vocoder_data, tmp_path / "b")
     fit(VocoderTask, cfg_b, torch.device("cpu"))
     (tmp_path / "b" / "ckpt" / "epoch2.pt").unlink()
     (tmp_path / "b" / "model.pt").unlink()
-    fit(VocoderTask, tiny_config(lj_data, tmp_path / "b"), torch.device("cpu"))
+    fit(VocoderTask, tiny_config(vocoder_data, tmp_path / "b"), torch.device("cpu"))
     a = torch.load(tmp_path / "a" / "model.pt", weights_only=True)["model"]
     b = torch.load(tmp_path / "b" / "model.pt", weights_only=True)["model"]
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from speechkit.config import load_config
-from speechkit.corpora.ljspeech import prepare_ljspeech
 from speechkit.data.audio import read_audio
 from speechkit.data.datadir import load_data_dir
 from speechkit.errors import SpeechkitError
@@ -22,15 +21,8 @@ from speechkit.train.vocos import VocosTask, VocosTaskConfig, stft_loss
 from speechkit.tts.synth import load_vocoder
 
 
-@pytest.fixture(scope="module")
-def lj_data(tiny_lj: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("lj_data")
-    prepare_ljspeech(tiny_lj, out)  # 10 train, 1 dev, 1 test
-    return out
-
-
-def tiny_config(lj_data: Path, exp: Path) -> VocosTaskConfig:
-    overrides = [f"exp_dir={exp}", f"data.train={lj_data / 'train'}", f"data.valid={lj_data / 'dev'}",
+def tiny_config(vocoder_data: Path, exp: Path) -> VocosTaskConfig:
+    overrides = [f"exp_dir={exp}", f"data.train={vocoder_data / 'train'}", f"data.valid={vocoder_data / 'dev'}",
                  "data.batch_size=2", "data.segment=4096", "data.valid_utts=1", "data.cache_audio=false",
                  "model.channels=32", "model.intermediate=64", "model.layers=2", "train.epochs=3",
                  "train.warmup_steps=2", "train.lr=0.003", "train.log_every=1", "train.keep_best=1"]  # fmt: skip
@@ -51,22 +43,22 @@ def test_stft_loss_is_zero_on_itself_and_grows_with_noise() -> None:
     assert losses[0] == 0.0 and losses[0] < losses[1] < losses[2]
 
 
-def test_tiny_vocos_learns_keeps_its_best_epochs_and_resumes_exactly(lj_data: Path, tmp_path: Path) -> None:
-    summary = fit(VocosTask, tiny_config(lj_data, tmp_path / "a"), torch.device("cpu"))
+def test_tiny_vocos_learns_keeps_its_best_epochs_and_resumes_exactly(vocoder_data: Path, tmp_path: Path) -> None:
+    summary = fit(VocosTask, tiny_config(vocoder_data, tmp_path / "a"), torch.device("cpu"))
     log = [json.loads(line) for line in (tmp_path / "a" / "train.jsonl").read_text().splitlines()]
     valid = [r for r in log if r["split"] == "valid"]  # whole utterances: steadier than one batch's segments
     assert valid[-1]["mel_l1"] < 0.97 * valid[0]["mel_l1"], [r["mel_l1"] for r in valid]  # about 1.28 -> 1.17
     assert summary["averaged_epochs"] == [min(valid, key=lambda r: r["mel_l1"])["epoch"]]  # ranked by -mel_l1
     cfg, model = load_model(tmp_path / "a")
     assert isinstance(model, Vocos) and load_vocoder(str(tmp_path / "a"), TTS_MEL, torch.device("cpu")) is not None
-    real = read_audio(load_data_dir(lj_data / "test")[0].wav, TTS_MEL.sample_rate)
+    real = read_audio(load_data_dir(vocoder_data / "test")[0].wav, TTS_MEL.sample_rate)
     mel = log_mel(torch.from_numpy(real)[None], TTS_MEL)
     assert model.vocode(mel).shape == (1, mel.shape[1] * 256)
 
-    fit(VocosTask, tiny_config(lj_data, tmp_path / "b"), torch.device("cpu"))
+    fit(VocosTask, tiny_config(vocoder_data, tmp_path / "b"), torch.device("cpu"))
     for lost in ("ckpt/epoch3.pt", "model.pt"):  # killed during epoch 3
         (tmp_path / "b" / lost).unlink()
-    fit(VocosTask, tiny_config(lj_data, tmp_path / "b"), torch.device("cpu"))
+    fit(VocosTask, tiny_config(vocoder_data, tmp_path / "b"), torch.device("cpu"))
     a = torch.load(tmp_path / "a" / "ckpt" / "epoch3.pt", weights_only=True)["model"]
     b = torch.load(tmp_path / "b" / "ckpt" / "epoch3.pt", weights_only=True)["model"]
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
