@@ -104,3 +104,26 @@ def fix(data_dir: DirArg, sample_rate: RateOpt = None, no_audio: NoAudioOpt = Fa
     out.print(f"{status} {escape(str(data_dir))}: {report.n_utts} utterances")
     if report.kept:
         raise typer.Exit(1)
+
+
+@app.command()
+def combine(
+    out_dir: Annotated[Path, typer.Argument(metavar="OUT", help="Data directory to write.", show_default=False)],
+    inputs: Annotated[list[Path], typer.Argument(metavar="DIR...", help="Data directories to combine.",
+                                                 show_default=False)],  # fmt: skip
+) -> None:
+    """Write the union of DIR... to OUT, like Kaldi's utils/combine_data.sh.
+
+    Task files (utt2intent, text.en, durations...) are kept only when every DIR has them; a repeated utterance id
+    is an error.
+
+    [bold]Examples[/bold]
+
+    speechkit data combine data/train_all data/train data_judge/train
+    """
+    from speechkit.data.combine import combine_data_dirs
+
+    combined = combine_data_dirs(out_dir, inputs)
+    out.print(f"[bold]{escape(str(out_dir))}[/]: {combined.n_utts} utterances from {len(inputs)} directories")
+    if combined.dropped_files:
+        out.print(f"not kept (some inputs lack them): {' '.join(combined.dropped_files)}", markup=False)

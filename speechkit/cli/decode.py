@@ -105,7 +105,7 @@ def decode(
         _translate(kind, model, data, out or model / f"decode_{data.name}", str(device_of(device)), beam or 4,
                    asr_model, source_text, tts_model, vocoder, gl_iters)  # fmt: skip
         return
-    from speechkit.decode.beam_search import CtcBeamSearch, DecoderSpec, SearchOptions
+    from speechkit.decode.beam_search import SearchOptions
 
     beam = beam or 16
     if lm is None and (tune or alpha_beta_from is not None):
@@ -119,12 +119,10 @@ def decode(
     # settings fail before the model and torch load
     options = SearchOptions(beam, beam_prune, token_min_logp, alpha, beta, unk_score_offset, nbest) if lm else None
 
-    from speechkit.decode.recognize import decode_audio, decode_data_dir, model_units, tune_data_dir
+    from speechkit.decode.recognize import decode_audio, decode_data_dir, lm_search, tune_data_dir
 
-    symbols, words = model_units(model)
-    search = None
-    if options is not None:  # the LM loads here and must know some of the model's words
-        search = CtcBeamSearch(DecoderSpec(tuple(symbols), "piece", str(lm), tuple(dict.fromkeys(words))), options)
+    # the LM loads here and must know some of the model's words
+    search = None if options is None else lm_search(model, lm, options)
     dev = str(device_of(device))
     how = "greedy" if search is None else f"beam {beam}, LM alpha={alpha:g} beta={beta:g}"
     if audio is not None:

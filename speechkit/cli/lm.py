@@ -23,7 +23,8 @@ from speechkit.lm.perplexity import perplexity
 app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
-    help="N-gram language models: train (modified Kneser-Ney), perplexity, KenLM binary conversion.",
+    help="N-gram language models: train (modified Kneser-Ney), a frequent-word unigram, perplexity, KenLM "
+    "binary conversion.",
 )
 console = Console(stderr=True, soft_wrap=True)
 
@@ -79,6 +80,27 @@ def train(
     if converter is not None and binary is not None:
         convert(converter, out, binary)
         console.print(f"[green]binary LM[/] -> {binary}")
+
+
+@app.command()
+def words(
+    out: Annotated[Path, typer.Option("--out", help="ARPA file to write.")],
+    top: Annotated[int, typer.Option("--top", min=1, help="How many of the most frequent words.")] = 50_000,
+    lang: Annotated[str, typer.Option("--lang", help="Language code, as wordfreq names it.")] = "en",
+) -> None:
+    """Write a unigram ARPA of a language's most frequent words with their frequencies (wordfreq).
+
+    A general vocabulary for decoding sentences no training text covers, e.g. the TTS recipe's ASR judge.
+
+    [bold]Examples[/bold]
+
+    speechkit lm words --top 50000 --out exp/lm/en_unigram.arpa
+    """
+    from speechkit.lm.unigram import write_unigram
+
+    t0 = time.time()
+    n = write_unigram(out, top, lang)
+    console.print(f"[green]unigram LM[/] of {n} {lang} words -> {out}  ({time.time() - t0:.1f} s)")
 
 
 @app.command()

@@ -59,6 +59,8 @@ def mini_ljspeech(
     seed: int = SEED,
     nj: int = NJ,
     limit: int = typer.Option(0, min=0, help="Use only the first N sentences (0: all 660)."),
+    judge: int = typer.Option(0, min=0, help="Instead: N sentences of random English words in the same voice, "
+                              "no TextGrids (training data for the ASR judge, disjoint from the TTS sentences)."),
 ) -> None:
     """Synthesize the mini LJSpeech corpus (one voice) with ground-truth MFA-style TextGrids in OUT/textgrids.
 
@@ -67,11 +69,13 @@ def mini_ljspeech(
       speechkit prep mini-ljspeech --out downloads/mini_ljspeech
 
       speechkit prep mini-ljspeech --out /tmp/lj --limit 20 --nj 1
+
+      speechkit prep mini-ljspeech --out downloads/mini_ljspeech_judge --judge 1500
     """
     from speechkit.mini.ljspeech import build_mini_ljspeech
 
     t0 = time.time()
-    _report("mini LJSpeech", build_mini_ljspeech(out, seed, nj, limit or None), out, t0)
+    _report("mini LJSpeech", build_mini_ljspeech(out, seed, nj, limit or None, judge), out, t0)
 
 
 @app.command("mini-cvss")

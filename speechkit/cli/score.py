@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from speechkit.errors import SpeechkitError
 from speechkit.score.asr import score_asr
 from speechkit.score.intent import score_intent
 from speechkit.score.report import Scores, append_results, print_scores
@@ -82,29 +83,47 @@ def tts(
     ] = None,
     results: ResultsOpt = None,
     device: Annotated[str, typer.Option("--device", help="cpu or cuda, for the ASR model.")] = "cpu",
+    lm: Annotated[Path | None, typer.Option("--lm", help="KenLM model for the ASR model's beam search "
+                                             "(with --alpha-beta-from).")] = None,  # fmt: skip
+    alpha_beta_from: Annotated[Path | None, typer.Option("--alpha-beta-from", help="The tune.json of `speechkit "
+                                                          "decode --tune` on a validation set.")] = None,  # fmt: skip
 ) -> None:
     """MCD, F0 RMSE, duration errors and (with --asr-model) WER/CER; writes SYN/scores.json, SYN/tts_per_utt.txt.
 
-    mcd (dB): mel-cepstrum c1..c24 (all-pass alpha 0.455), 1024-sample frames, hop 256, DTW, mean over the path.
+    mcd (dB): as ESPnet's evaluate_mcd.py: SPTK mel-cepstrum of order 34 (c0 included; alpha by sample rate, 0.45
+    at 22.05 kHz), int16-scaled Hamming frames, DTW, mean over the path.
     f0_rmse_cents: over the DTW frame pairs voiced in both.
     dur_err_s: utterance length; phone_dur_err_frames: per token, where both durations files agree in count.
-    wer/cer_syn, wer/cer_ref (%): the ASR model on SYN's waves and on the recordings (SYN/asr_{syn,ref}/text).
+    wer/cer_syn, wer/cer_ref (%): the ASR model on SYN's waves and on the recordings (SYN/asr_{syn,ref}/text),
+    greedy, or with --lm a beam search with the weights tuned on a validation set.
 
     [bold]Examples[/bold]
 
     speechkit score tts --ref-data data/test --syn exp/fastspeech2/synth_test
 
     speechkit score tts --ref-data data/test --syn exp/fastspeech2/synth_test --asr-model exp/asr --results RESULTS.md
+
+    speechkit score tts --ref-data data/test --syn exp/tts/synth_test --asr-model exp/asr --lm exp/lm/en.arpa \\
+      --alpha-beta-from exp/asr/decode_dev_tune/tune.json
     """
     from speechkit.score.mcd import MCEP
     from speechkit.score.tts import F0_SETTINGS, score_tts
 
+    if (lm is None) != (alpha_beta_from is None) or (lm is not None and asr_model is None):
+        raise SpeechkitError(None, "--lm and --alpha-beta-from go together, with --asr-model")
     transcripts = (None, None)
     if asr_model is not None:
         from speechkit.cli.common import device_of
         from speechkit.decode.recognize import transcribe_synthesis
 
-        transcripts = transcribe_synthesis(asr_model, ref_data, syn, str(device_of(device)))
+        search = None
+        if lm is not None:
+            from speechkit.decode.beam_search import SearchOptions
+            from speechkit.decode.recognize import lm_search, read_tuned
+
+            alpha, beta = read_tuned(alpha_beta_from)
+            search = lm_search(asr_model, lm, SearchOptions(alpha=alpha, beta=beta))
+        transcripts = transcribe_synthesis(asr_model, ref_data, syn, str(device_of(device)), search=search)
     scores = score_tts(ref_data, syn, *transcripts)
     console.print(f"{MCEP.describe()}\nF0: {F0_SETTINGS}", highlight=False)
     _publish("TTS", syn, scores, results)

@@ -31,7 +31,7 @@ from speechkit.data.batching import DurationBatchSampler, read_durations
 from speechkit.data.datadir import Utterance, audio_utterances, load_audio_dir, load_data_dir
 from speechkit.data.dataset import AudioDataset, collate
 from speechkit.data.table import key_file, read_table, scan_table, write_table
-from speechkit.decode.beam_search import CtcBeamSearch, Hypothesis, decode_grid
+from speechkit.decode.beam_search import CtcBeamSearch, DecoderSpec, Hypothesis, SearchOptions, decode_grid
 from speechkit.decode.formats import FILE_NAMES, Transcript, render
 from speechkit.decode.word_times import word_times
 from speechkit.errors import SpeechkitError
@@ -318,19 +318,27 @@ def read_tuned(path: str | Path) -> tuple[float, float]:
         raise SpeechkitError(path, "not a tune.json from `speechkit decode --tune` (no best alpha and beta)") from None
 
 
-def transcribe(model_dir: str | Path, utts: Sequence[Utterance], device: str = "cpu") -> dict[str, str]:
-    """Greedy-CTC transcripts of ``utts`` (any wave files) by the model of ``model_dir``, ``{utt: text}`` in the
-    order of ``utts``."""
+def lm_search(model_dir: str | Path, lm: str | Path, options: SearchOptions) -> CtcBeamSearch:
+    """The beam search with shallow fusion of ``lm`` for the model of ``model_dir`` (its units and words)."""
+    symbols, words = model_units(model_dir)
+    return CtcBeamSearch(DecoderSpec(tuple(symbols), "piece", str(lm), tuple(dict.fromkeys(words))), options)
+
+
+def transcribe(model_dir: str | Path, utts: Sequence[Utterance], device: str = "cpu",
+               search: CtcBeamSearch | None = None) -> dict[str, str]:  # fmt: skip
+    """Transcripts of ``utts`` (any wave files) by the model of ``model_dir``, ``{utt: text}`` in the order of
+    ``utts``: greedy CTC, or ``search``'s best."""
     seconds = [(info := audio_info(u.wav)).frames / info.samplerate for u in utts]
-    return run_recognizer(model_dir, utts, seconds, device)[1].greedy
+    return recognize(model_dir, utts, seconds, device, search).text
 
 
 def transcribe_synthesis(model_dir: str | Path, ref_data: str | Path, syn_dir: str | Path, device: str = "cpu",
-                         ref_wavs: str = "wav.scp") -> tuple[dict[str, str], dict[str, str]]:  # fmt: skip
+                         ref_wavs: str = "wav.scp", search: CtcBeamSearch | None = None,
+                         ) -> tuple[dict[str, str], dict[str, str]]:  # fmt: skip
     """Transcripts of the synthesized ``syn_dir/<utt>.wav`` of every utterance of ``ref_data`` that has one, and of
     the real recordings of ``ref_data`` (the table ``ref_wavs``: ``wav.scp.en`` for a translation's target speech),
-    for the intelligibility figures of ``score tts`` and ``score s2st``. Both are also written, to
-    ``syn_dir/asr_syn/text`` and ``syn_dir/asr_ref/text``, so the errors can be read."""
+    for the intelligibility figures of ``score tts`` and ``score s2st``; greedy, or ``search``'s best. Both are
+    also written, to ``syn_dir/asr_syn/text`` and ``syn_dir/asr_ref/text``, so the errors can be read."""
     syn_dir = Path(syn_dir)
     utts = load_data_dir(ref_data, extra=[] if ref_wavs == "wav.scp" else [ref_wavs])
     utts = [replace(u, wav=u.extra.get(ref_wavs, u.wav)) for u in utts]
@@ -340,6 +348,6 @@ def transcribe_synthesis(model_dir: str | Path, ref_data: str | Path, syn_dir: s
         raise SpeechkitError(syn_dir, f"holds no <utt>.wav for any utterance of {ref_data}")
     texts = {}
     for name, batch in (("syn", synthesized), ("ref", utts)):
-        texts[name] = transcribe(model_dir, batch, device)
+        texts[name] = transcribe(model_dir, batch, device, search)
         write_table(syn_dir / f"asr_{name}" / "text", texts[name])
     return texts["syn"], texts["ref"]

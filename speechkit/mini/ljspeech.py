@@ -38,6 +38,7 @@ class Job:
     rate: int
     seed: int
     root: str
+    textgrid: bool = True
 
 
 def load_sentences() -> list[tuple[str, str]]:
@@ -61,6 +62,10 @@ def render(job: Job) -> float:
     voice = Voice(VOICE.name, VOICE.variant, VOICE.pitch, VOICE.pitch_range, job.rate)
     espeak = engine()
     syn = espeak.synth(job.normalized.replace("-", " "), voice, job.seed)
+    root, duration = Path(job.root), len(syn.audio) / syn.sample_rate
+    write_audio(root / "wavs" / f"{job.utt}.wav", 0.8 * syn.audio, syn.sample_rate)
+    if not job.textgrid:
+        return duration
     try:
         owner = event_words(syn, tokens, espeak, voice)
     except ValueError as e:
@@ -68,24 +73,31 @@ def render(job: Job) -> float:
     words, phones = segments(syn, owner, [t.group().lower() for t in tokens])
     if len(words) != len(tokens):
         raise RuntimeError(f"{job.utt}: {len(tokens)} words in the text but {len(words)} in the timing")
-    root, duration = Path(job.root), len(syn.audio) / syn.sample_rate
-    write_audio(root / "wavs" / f"{job.utt}.wav", 0.8 * syn.audio, syn.sample_rate)
     write_textgrid(root / "textgrids" / f"{job.utt}.TextGrid", words, phones, duration)
     return duration
 
 
-def build_mini_ljspeech(out: str | Path, seed: int = 0, nj: int = 2, limit: int | None = None) -> tuple[int, float]:
+def build_mini_ljspeech(out: str | Path, seed: int = 0, nj: int = 2, limit: int | None = None,
+                        judge: int = 0) -> tuple[int, float]:  # fmt: skip
     """Write the mini LJSpeech corpus to ``out`` (replaced atomically); return (utterances, hours).
 
-    ``seed`` fixes the per-utterance speaking rate; ``limit`` keeps the first N sentences (for tests).
+    ``seed`` fixes the per-utterance speaking rate; ``limit`` keeps the first N sentences (for tests). With
+    ``judge`` > 0 the corpus is instead that many sentences of random words in the same voice, ids ``JG...``, no
+    TextGrids (:mod:`speechkit.mini.judge_text`): training data for the ASR judge only.
     """
-    sentences = load_sentences()[:limit]
+    if judge:
+        from speechkit.mini.judge_text import judge_sentences
+
+        sentences, prefix = [(s, s) for s in judge_sentences(judge, seed)], "JG"
+    else:
+        sentences, prefix = load_sentences()[:limit], "LJ"
     rng = random.Random(seed)
-    ids = [f"LJ{i // 100 + 1:03d}-{i % 100 + 1:04d}" for i in range(len(sentences))]
+    ids = [f"{prefix}{i // 100 + 1:03d}-{i % 100 + 1:04d}" for i in range(len(sentences))]
     with atomic_dir(out) as tmp:
         (tmp / "wavs").mkdir()
-        (tmp / "textgrids").mkdir()
-        jobs = [Job(u, norm, VOICE.rate + rng.randint(-15, 15), rng.getrandbits(31), str(tmp))
+        if not judge:
+            (tmp / "textgrids").mkdir()
+        jobs = [Job(u, norm, VOICE.rate + rng.randint(-15, 15), rng.getrandbits(31), str(tmp), not judge)
                 for u, (_, norm) in zip(ids, sentences)]
         batches = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
         rendered = parallel_map(render_all, batches, nj, "mini LJSpeech batches", True)

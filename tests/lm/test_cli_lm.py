@@ -15,7 +15,7 @@ def _only_venv_on_path() -> str:
     return f"{Path(script).parent}:/usr/bin:/bin"
 
 
-@pytest.mark.parametrize("command", ["train", "ppl", "binary"])
+@pytest.mark.parametrize("command", ["train", "words", "ppl", "binary"])
 def test_every_lm_command_has_help_with_examples(command: str, cli) -> None:
     res = cli("lm", command, "--help")
     assert res.returncode == 0 and "Examples" in res.stdout and f"speechkit lm {command}" in res.stdout
@@ -103,3 +103,25 @@ def test_user_errors_are_one_line(tiny_text: Path, tmp_path: Path, args: list[st
     line = _one_error_line(cli("lm", *(a.format(**fill) for a in args)))
     assert problem.format(**fill) in line
     assert not (tmp_path / "lm.arpa").exists()
+
+
+def test_words_writes_a_unigram_of_frequent_words_that_kenlm_loads(tmp_path: Path, query: Path, cli) -> None:
+    arpa = tmp_path / "en.arpa"
+    res = cli("lm", "words", "--top", "2000", "--out", str(arpa))
+    assert res.returncode == 0, res.stderr
+    import kenlm
+
+    model = kenlm.Model(str(arpa))
+    logp = {w: model.score(w, bos=False, eos=False) for w in ("the", "house", "timber", "zzxq")}
+    assert model.score("the house", bos=False, eos=False) == pytest.approx(logp["the"] + logp["house"])  # unigram
+    assert logp["the"] > logp["house"] > logp["zzxq"]  # frequent words first; an unknown word is the rarest
+    assert "timber" not in model and "house" in model  # the top 2000 only
+    with arpa.open() as f:  # probabilities of words, <unk> and </s> sum to one
+        probs = [10 ** float(line.split("\t")[0]) for line in f if "\t" in line and "<s>" not in line]
+    assert abs(sum(probs) - 1.0) < 1e-4
+
+
+def test_words_names_an_unknown_language(tmp_path: Path, cli) -> None:
+    res = cli("lm", "words", "--lang", "xx", "--out", str(tmp_path / "x.arpa"))
+    assert res.returncode == 1 and res.stderr.strip() == "error: wordfreq has no word list for language 'xx'"
+    assert not (tmp_path / "x.arpa").exists()

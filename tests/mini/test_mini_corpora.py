@@ -14,6 +14,8 @@ from praatio import textgrid
 from speechkit.data.text import normalize_words
 from speechkit.mini.cvss import build_mini_cvss
 from speechkit.mini.fsc import build_mini_fsc
+from speechkit.mini.judge_text import judge_sentences
+from speechkit.mini.ljspeech import load_sentences
 
 
 def _rows(root: Path, split: str) -> list[dict[str, str]]:
@@ -75,6 +77,24 @@ def test_mini_ljspeech_textgrids_match_audio_and_transcripts(tiny_lj: Path) -> N
             if w.label:  # every word is covered exactly by its phones
                 inside = [p for p in phones if w.start <= p.start and p.end <= w.end]
                 assert inside and inside[0].start == w.start and inside[-1].end == w.end
+
+
+def test_mini_ljspeech_judge_corpus_is_other_sentences_in_the_same_voice(tmp_path: Path, cli) -> None:
+    out = tmp_path / "judge"
+    res = cli("prep", "mini-ljspeech", "--out", str(out), "--judge", "4", "--nj", "1")
+    assert res.returncode == 0, res.stderr
+    rows = [line.split("|") for line in (out / "metadata.csv").read_text().splitlines()]
+    assert [r[0] for r in rows] == ["JG001-0001", "JG001-0002", "JG001-0003", "JG001-0004"]
+    bundled = {norm for _, norm in load_sentences()}
+    words = {w for _, norm in load_sentences() for w in normalize_words(norm).split()}
+    for utt, text, norm in rows:
+        assert text == norm and norm not in bundled and 8 <= len(norm.split()) <= 14
+        assert normalize_words(norm) == norm  # already what the recipe's text normalizer makes
+        assert sf.info(str(out / "wavs" / f"{utt}.wav")).samplerate == 22050
+    assert any(w not in words for r in rows for w in r[2].split())  # words the TTS sentences never use
+    assert not (out / "textgrids").exists()
+    again = judge_sentences(4, seed=0)
+    assert again == [r[2] for r in rows] and judge_sentences(4, seed=1) != again
 
 
 def test_mini_cvss_layouts_speakers_and_unseen_test_sentences(tiny_cvss: Path) -> None:

@@ -16,9 +16,10 @@ from speechkit.cli import app
 from speechkit.corpora.ljspeech import prepare_ljspeech
 from speechkit.data.audio import read_audio, write_audio
 from speechkit.data.datadir import load_data_dir
-from speechkit.data.table import write_table
+from speechkit.data.table import read_table, write_table
 from speechkit.features.pitch import f0
 from speechkit.lang.tokens import BpeTokenizer, train_bpe
+from speechkit.lm.kneser_ney import train_arpa
 from speechkit.models.builder import build_model, save_model_config
 from speechkit.models.ctc import ASRModelConfig, EncoderConfig
 from speechkit.score.mcd import MCD_CONST, MCEP, dtw_path, mcd, mel_cepstrum
@@ -171,3 +172,35 @@ def test_score_tts_without_synthesis_is_one_clear_line(lj_data: Path, tmp_path: 
     assert proc.stderr.strip().splitlines() == [
         f"error: {tmp_path / 'empty'}: holds no <utt>.wav for any utterance of {lj_data / 'test'}"
     ]
+
+
+def test_score_tts_judge_with_an_lm_decodes_as_decode_does(lj_data: Path, tmp_path: Path) -> None:
+    texts = [u.text for u in load_data_dir(lj_data / "test")]
+    model = _random_asr_model(tmp_path / "asr", texts)
+    (tmp_path / "lm.txt").write_text("\n".join(texts) + "\n")
+    lm = tmp_path / "lm.arpa"
+    train_arpa([tmp_path / "lm.txt"], 2, lm)
+    tune = tmp_path / "tune.json"
+    tune.write_text(json.dumps({"best": {"alpha": 2.0, "beta": 1.0}}))
+    syn = _synth_dir(lj_data, tmp_path / "syn", keep=4)
+    base = ["score", "tts", "--ref-data", str(lj_data / "test"), "--syn", str(syn), "--asr-model", str(model)]
+    assert runner.invoke(app, base).exit_code == 0
+    greedy = read_table(syn / "asr_ref" / "text", allow_empty=True)
+    out = runner.invoke(app, [*base, "--lm", str(lm), "--alpha-beta-from", str(tune)])
+    assert out.exit_code == 0, out.output
+    judged = read_table(syn / "asr_ref" / "text", allow_empty=True)
+    decoded = tmp_path / "dec"
+    args = ["decode", "--model", str(model), "--data", str(lj_data / "test"), "--lm", str(lm), "--alpha-beta-from",
+            str(tune), "--out", str(decoded)]  # fmt: skip
+    assert runner.invoke(app, args).exit_code == 0
+    assert judged == read_table(decoded / "text", allow_empty=True) and judged != greedy
+
+
+@pytest.mark.parametrize("extra", [["--lm", "x.arpa"], ["--alpha-beta-from", "t.json"]])
+def test_score_tts_lm_needs_tuned_weights(lj_data: Path, tmp_path: Path, extra: list[str]) -> None:
+    args = ["score", "tts", "--ref-data", str(lj_data / "test"), "--syn", str(tmp_path), "--asr-model",
+            str(tmp_path), *extra]  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", "from speechkit.cli import main; main()", *args],
+                          capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == "error: --lm and --alpha-beta-from go together, with --asr-model"
