@@ -17,24 +17,28 @@ same):
   and on the real recordings; a missing synthesized utterance counts as an empty transcript.
 
 ``score_tts`` writes them, with ``n_utts`` and ``n_missing``, into ``syn_dir/scores.json`` (merged) and one line per
-utterance into ``syn_dir/tts_per_utt.txt``, headed by the settings.
+utterance into ``syn_dir/tts_per_utt.txt``, headed by the settings; and ``syn_dir/mel_<utt>.png``, the log-mel of
+the first scored recording above its synthesis's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from speechkit.data.audio import read_audio
 from speechkit.data.datadir import load_data_dir
 from speechkit.data.table import key_file, read_table
 from speechkit.errors import SpeechkitError
+from speechkit.features.mel import TTS_MEL, log_mel
 from speechkit.features.pitch import f0
 from speechkit.score.asr import align_sentence, asr_scores
 from speechkit.score.mcd import MCEP, McepConfig, mcd
 from speechkit.score.report import Scores, write_scores
+from speechkit.tts.mel_plot import plot_mels
 from speechkit.utils.atomic import write_text_atomic
 from speechkit.utils.parallel import progress_bar
 
@@ -126,6 +130,8 @@ def score_tts(ref_data: str | Path, syn_dir: str | Path, syn_text: dict[str, str
             ref = read_audio(u.wav, cfg.sample_rate)
             syn = read_audio(key_file(syn_dir, u.utt, ".wav"), cfg.sample_rate)
             results.append(score_pair(u.utt, ref, syn, cfg))
+            if u is present[0]:
+                _plot(syn_dir, u.utt, ref, syn, cfg.sample_rate)
             bar.advance(task)
     f0s = [r.f0_rmse_cents for r in results if r.f0_rmse_cents is not None]
     scores: Scores = {"mcd": round(float(np.mean([r.mcd for r in results])), 2)}
@@ -144,6 +150,13 @@ def score_tts(ref_data: str | Path, syn_dir: str | Path, syn_text: dict[str, str
     _write_per_utt(syn_dir / "tts_per_utt.txt", results, cfg)
     write_scores(syn_dir, scores)
     return scores
+
+
+def _plot(syn_dir: Path, utt: str, ref: np.ndarray, syn: np.ndarray, rate: int) -> None:
+    """``syn_dir/mel_<utt>.png``: the recording's log-mel above its synthesis's."""
+    mel = replace(TTS_MEL, sample_rate=rate)
+    mels = [log_mel(torch.from_numpy(w)[None], mel)[0].numpy() for w in (ref, syn)]
+    plot_mels(syn_dir / f"mel_{utt}.png", utt, mels, ["recording", "synthesized"])
 
 
 def _write_per_utt(path: Path, results: list[UttScores], cfg: McepConfig) -> None:

@@ -32,7 +32,7 @@ from speechkit.models.fastspeech2 import PAD, FastSpeech2, FastSpeech2Config
 from speechkit.models.variance import durations_from_log
 from speechkit.train.loop import LoopConfig, millions
 from speechkit.tts.features import ALIGNMENT_FILES, read_stats
-from speechkit.utils.atomic import atomic_path
+from speechkit.tts.mel_plot import plot_mels
 
 KIND = "fastspeech2"
 
@@ -187,8 +187,10 @@ class TTSTask:
         self.batch_in_epoch += 1
         step = (epoch - 1) * len(self.sampler) + self.batch_in_epoch  # the loop's step, also after a resume
         if step % self.cfg.train.plot_every == 0:
-            plot_mels(self.plot_dir / f"step{step}.png", b["utt"][0], model.mel_norm(b["mel"], b["mel_lengths"])[0],
-                      out["mel_post"][0], int(b["mel_lengths"][0]))  # fmt: skip
+            n = int(b["mel_lengths"][0])
+            mels = [m[:n].detach().float().cpu().numpy() for m in (model.mel_norm(b["mel"], b["mel_lengths"])[0],
+                                                                   out["mel_post"][0])]  # fmt: skip
+            plot_mels(self.plot_dir / f"step{step}.png", b["utt"][0], mels, ["target", "predicted (postnet)"])
         return sum(parts.values()), {k: v.item() for k, v in parts.items()}, len(b["utt"])
 
     def validate(self, model: FastSpeech2, epoch: int, device: torch.device) -> dict[str, float]:
@@ -208,24 +210,6 @@ class TTSTask:
         metrics["dur_err_frames"] = errors / tokens
         metrics["score"] = -sum(v for k, v in metrics.items() if k != "dur_err_frames")
         return metrics
-
-
-def plot_mels(png: Path, utt: str, target: Tensor, predicted: Tensor, frames: int) -> None:
-    """Target above predicted (z-normalized log-mels of one utterance), written atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 1, figsize=(10, 5), sharex=True)
-    for ax, mel, title in zip(axes, (target, predicted), ("target", "predicted (postnet)")):
-        ax.imshow(mel[:frames].detach().float().cpu().T.numpy(), origin="lower", aspect="auto", vmin=-3, vmax=3)
-        ax.set(title=f"{utt}: {title}", ylabel="mel bin")
-    axes[1].set_xlabel("frame")
-    fig.tight_layout()
-    with atomic_path(png) as tmp:
-        fig.savefig(tmp, format="png", dpi=80)
-    plt.close(fig)
 
 
 def edge_silence(utts: list[Utterance]) -> tuple[bool, bool]:

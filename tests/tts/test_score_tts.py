@@ -158,6 +158,9 @@ def test_score_tts_cli_writes_scores_json_and_results(lj_data: Path, tmp_path: P
     assert scores["n_utts"] == 4 and scores["n_missing"] == 2
     assert all(np.isfinite(v) for v in scores.values())
     assert (syn / "asr_syn" / "text").is_file() and (syn / "asr_ref" / "text").is_file()
+    first = next(u.utt for u in load_data_dir(lj_data / "test") if (syn / f"{u.utt}.wav").is_file())
+    assert [p.name for p in syn.glob("mel_*.png")] == [f"mel_{first}.png"]
+    assert (syn / f"mel_{first}.png").read_bytes()[:4] == b"\x89PNG"
     header = (syn / "tts_per_utt.txt").read_text().splitlines()[0]
     assert "order 34 alpha 0.45" in header and "c0 included" in header
     assert "mcd=" in results.read_text() and "wer_syn=" in results.read_text()
