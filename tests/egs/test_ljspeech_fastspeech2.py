@@ -29,12 +29,14 @@ train: {epochs: 2, warmup_steps: 2, keep_best: 1, lr: 0.003}
 
 def test_run_sh_runs_every_stage(copy_recipe, run_recipe, tmp_path: Path, tiny_fastspeech2_yaml: str) -> None:
     recipe = copy_recipe("ljspeech/fastspeech2", tmp_path, {**CONFS, "conf/train.yaml": tiny_fastspeech2_yaml})
-    res = run_recipe(recipe, "--nj", "1", "--mini-opts", "--limit 12", "--vocoder", "vocos", "--judge-sentences", "6")
+    res = run_recipe(recipe, "--nj", "2", "--mini-opts", "--limit 12", "--vocoder", "vocos", "--judge-sentences", "6")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert [f"Stage {n}:" in res.stdout for n in range(8)] == [True] * 8
     judge = read_table(recipe / "data" / "judge_train" / "text")  # the TTS training set and the judge's sentences
     assert set(read_table(recipe / "data" / "train" / "text")) < set(judge)
     assert sum(u.startswith("JG") for u in judge) == 6 and not set(judge) & set(read_table(recipe / "data/test/text"))
+    assert "ASR model:" in (recipe / "exp" / "log" / "train_asr.log").read_text()  # trained beside FastSpeech 2
+    assert (recipe / "exp" / "asr" / "model.pt").is_file()
     tuned = json.loads((recipe / "exp" / "asr" / "decode_dev_tune" / "tune.json").read_text())
     assert tuned["lm"].endswith("exp/lm/en_unigram.arpa") and len(tuned["grid"]) == 25
     synth = recipe / "exp" / "tts" / "synth_test"

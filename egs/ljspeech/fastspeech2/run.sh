@@ -73,8 +73,23 @@ if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
 fi
 
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
-  log "Stage 4: train FastSpeech 2 in $exp (resumes if interrupted)"
+  # each training uses one thread: with --nj 2 or more they run side by side, one per core
+  log "Stage 4: train FastSpeech 2 in $exp and the ASR judge in exp/asr (both resume if interrupted)"
+  judge="speechkit train --recipe . --config conf/asr.yaml --device $device train.seed=$seed"
+  if [ $nj -gt 1 ]; then
+    mkdir -p exp/log
+    log "  the judge trains in the background: tail -f exp/log/train_asr.log"
+    $judge > exp/log/train_asr.log 2>&1 &
+    judge_pid=$!
+    trap 'kill $judge_pid 2>/dev/null' EXIT
+  fi
   speechkit train --recipe . --config $config --device $device exp_dir=$exp train.seed=$seed
+  if [ $nj -gt 1 ]; then
+    wait $judge_pid || { echo "$0: the ASR judge's training failed: see exp/log/train_asr.log" >&2; exit 1; }
+    trap - EXIT
+  else
+    $judge
+  fi
 fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ] && [ $vocoder != griffinlim ]; then
@@ -88,8 +103,7 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
 fi
 
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
-  log "Stage 7: train the ASR judge (exp/asr), tune its LM weights on data/dev, score $exp/synth_test"
-  speechkit train --recipe . --config conf/asr.yaml --device $device train.seed=$seed
+  log "Stage 7: tune the ASR judge's LM weights on data/dev, score $exp/synth_test"
   speechkit lm words --top 50000 --out exp/lm/en_unigram.arpa
   speechkit decode --model exp/asr --data data/dev --lm exp/lm/en_unigram.arpa --tune --nj $nj --beam 32 \
     --alphas 0.2,0.3,0.4,0.5,0.7 --betas 0,1,2,3,4 --device $device
