@@ -164,6 +164,30 @@ class ScaleDiscriminator(_ConvDiscriminator):
         return self.judge(wav.unsqueeze(1))
 
 
+class Discriminators(nn.ModuleList):
+    """HiFi-GAN's multi-period and multi-scale discriminators, for any vocoder trained adversarially on waves (a
+    ModuleList, so that their weights keep the names HiFi-GAN checkpoints have)."""
+
+    def __init__(self, cfg: DiscriminatorConfig) -> None:
+        super().__init__([*(PeriodDiscriminator(p, cfg.width) for p in cfg.periods),
+                          *(ScaleDiscriminator(cfg.width, spectral_norm if i == 0 else weight_norm)
+                            for i in range(cfg.scales))])  # fmt: skip
+        self.n_periods = len(cfg.periods)
+
+    def judge(self, wav: Tensor) -> tuple[list[Tensor], list[list[Tensor]]]:
+        """Scores and intermediate feature maps of every discriminator for waves ``(B, S)``. The scale
+        discriminators see the wave average-pooled 2x per scale after the first."""
+        scores, feats = [], []
+        x = wav
+        for i, disc in enumerate(self):
+            if i > self.n_periods:
+                x = F.avg_pool1d(x.unsqueeze(1), 4, 2, padding=2).squeeze(1)
+            score, fmap = disc(x)
+            scores.append(score)
+            feats.append(fmap)
+        return scores, feats
+
+
 class HiFiGAN(nn.Module):
     """Generator plus discriminators. ``vocode`` synthesizes; ``discriminate`` is for training.
 
@@ -182,10 +206,7 @@ class HiFiGAN(nn.Module):
         self.cfg = cfg
         self.logmel = LogMel(cfg.mel)
         self.generator = Generator(g, cfg.mel.n_mels)
-        self.discriminators = nn.ModuleList(
-            [*(PeriodDiscriminator(p, d.width) for p in d.periods),
-             *(ScaleDiscriminator(d.width, spectral_norm if i == 0 else weight_norm) for i in range(d.scales))]
-        )  # fmt: skip
+        self.discriminators = Discriminators(d)
 
     def forward(self, mel: Tensor) -> Tensor:
         """Log-mels ``(B, T, n_mels)`` -> waves ``(B, T * hop)``."""
@@ -199,15 +220,5 @@ class HiFiGAN(nn.Module):
             return self(mel)
 
     def discriminate(self, wav: Tensor) -> tuple[list[Tensor], list[list[Tensor]]]:
-        """Scores and intermediate feature maps of every discriminator for waves ``(B, S)``. The scale
-        discriminators see the wave average-pooled 2x per scale after the first."""
-        scores, feats = [], []
-        n_periods = len(self.cfg.discriminator.periods)
-        x = wav
-        for i, disc in enumerate(self.discriminators):
-            if i > n_periods:
-                x = F.avg_pool1d(x.unsqueeze(1), 4, 2, padding=2).squeeze(1)
-            score, fmap = disc(x)
-            scores.append(score)
-            feats.append(fmap)
-        return scores, feats
+        """Scores and feature maps of every discriminator for waves ``(B, S)`` (:class:`Discriminators`)."""
+        return self.discriminators.judge(wav)

@@ -16,13 +16,14 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
 
 from speechkit.errors import SpeechkitError
 from speechkit.features.mel import TTS_MEL, LogMel, MelConfig
+from speechkit.models.hifigan import DiscriminatorConfig, Discriminators
 
 
 @dataclass
@@ -36,6 +37,8 @@ class VocosConfig:
     kernel: int = 7
     n_fft: int = 1024
     max_log_magnitude: float = 6.0  # exp(6) ~ 400: a bound that keeps an untrained head from overflowing
+    adversarial: bool = False  # build HiFi-GAN's discriminators too, for adversarial training
+    discriminator: DiscriminatorConfig = field(default_factory=lambda: DiscriminatorConfig(width=0.125))
 
 
 class ConvNeXtBlock(nn.Module):
@@ -72,6 +75,7 @@ class Vocos(nn.Module):
         self.final_norm = nn.LayerNorm(cfg.channels)
         self.head = nn.Linear(cfg.channels, cfg.n_fft + 2)  # log magnitude and phase of n_fft / 2 + 1 bins
         self.register_buffer("window", torch.hann_window(cfg.n_fft), persistent=False)
+        self.discriminators = Discriminators(cfg.discriminator) if cfg.adversarial else None
 
     def forward(self, mel: Tensor) -> Tensor:
         frames, hop = mel.shape[1], self.cfg.mel.hop_length
@@ -82,6 +86,10 @@ class Vocos(nn.Module):
         spec = torch.polar(torch.exp(log_mag.clamp(max=self.cfg.max_log_magnitude)), phase).transpose(1, 2)
         wav = torch.istft(spec, self.cfg.n_fft, hop, window=self.window, center=True, length=(frames + 1) * hop)
         return wav[:, hop // 2 : hop // 2 + frames * hop]
+
+    def discriminate(self, wav: Tensor) -> tuple[list[Tensor], list[list[Tensor]]]:
+        """Scores and feature maps of the discriminators (``adversarial`` models only) for waves ``(B, S)``."""
+        return self.discriminators.judge(wav)
 
     @torch.no_grad()
     def vocode(self, mel: Tensor) -> Tensor:

@@ -127,6 +127,27 @@ def feature_matching(real: list[list[Tensor]], fake: list[list[Tensor]]) -> Tens
     return sum(F.l1_loss(f.float(), r.float()) for rs, fs in zip(real, fake) for r, f in zip(rs, fs))
 
 
+def adversarial_losses(model: Any, real: Tensor, fake: Tensor, optimizers: Optimizers,
+                       fm_weight: float) -> tuple[Tensor, dict[str, float]]:  # fmt: skip
+    """One discriminator update (LSGAN on ``real`` and the detached ``fake``), then the generator's adversarial
+    loss plus ``fm_weight`` x feature matching, to add to its reconstruction losses; ``model.discriminate`` judges
+    waves. The discriminators' weights are frozen while the generator's graph is built: it needs their input
+    gradients only."""
+    with optimizers.autocast:
+        real_scores, _ = model.discriminate(real)
+        fake_scores, _ = model.discriminate(fake.detach())
+        loss_d = lsgan_d(real_scores, fake_scores)
+    optimizers.step("discriminator", loss_d)
+    model.discriminators.requires_grad_(False)
+    with optimizers.autocast:
+        fake_scores, fake_feats = model.discriminate(fake)
+        with torch.no_grad():
+            _, real_feats = model.discriminate(real)
+        adv, fm = lsgan_g(fake_scores), feature_matching(real_feats, fake_feats)
+    model.discriminators.requires_grad_(True)
+    return adv + fm_weight * fm, {"disc": loss_d.item(), "adv": adv.item(), "fm": fm.item()}
+
+
 class SegmentTask(ABC):
     """What vocoder tasks share: random segments of the training recordings, the mel a segment's frames get (from
     the whole utterance around it), and the validation mel L1 of whole resynthesized utterances. A subclass sets
@@ -208,30 +229,13 @@ class VocoderTask(SegmentTask):
     def step(self, model: HiFiGAN, b: dict[str, Tensor], epoch: int,
              optimizers: Optimizers) -> tuple[dict[str, float], int]:  # fmt: skip
         tc = self.cfg.train
-        adversarial = epoch >= tc.adversarial_from
         with optimizers.autocast:
             fake = model(b["mel"])
         metrics = {}
-        if adversarial:
-            with optimizers.autocast:
-                real_scores, _ = model.discriminate(b["wav"])
-                fake_scores, _ = model.discriminate(fake.detach())
-                loss_d = lsgan_d(real_scores, fake_scores)
-            optimizers.step("discriminator", loss_d)
-            metrics["disc"] = loss_d.item()
+        if epoch >= tc.adversarial_from:
+            gan, metrics = adversarial_losses(model, b["wav"], fake, optimizers, tc.fm_weight)
         mel_l1 = F.l1_loss(log_mel(fake.float(), self.cfg.model.mel, model.logmel.window, model.logmel.filters),
                            b["mel_target"])  # fmt: skip
-        loss_g = tc.mel_weight * mel_l1
-        if adversarial:
-            model.discriminators.requires_grad_(False)  # the generator step needs no discriminator weight gradients
-            with optimizers.autocast:
-                fake_scores, fake_feats = model.discriminate(fake)
-                with torch.no_grad():
-                    _, real_feats = model.discriminate(b["wav"])
-                adv, fm = lsgan_g(fake_scores), feature_matching(real_feats, fake_feats)
-            loss_g = loss_g + adv + tc.fm_weight * fm
-            metrics.update(adv=adv.item(), fm=fm.item())
+        loss_g = tc.mel_weight * mel_l1 + (gan if metrics else 0.0)
         optimizers.step("generator", loss_g)
-        if adversarial:
-            model.discriminators.requires_grad_(True)
         return {"loss": loss_g.item(), "mel_l1": mel_l1.item(), **metrics}, len(b["wav"])

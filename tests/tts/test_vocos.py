@@ -21,12 +21,15 @@ from speechkit.train.vocos import VocosTask, VocosTaskConfig, stft_loss
 from speechkit.tts.synth import load_vocoder
 
 
+def tiny_config_overrides(vocoder_data: Path, exp: Path) -> list[str]:
+    return [f"exp_dir={exp}", f"data.train={vocoder_data / 'train'}", f"data.valid={vocoder_data / 'dev'}",
+            "data.batch_size=2", "data.segment=4096", "data.valid_utts=1", "data.cache_audio=false",
+            "model.channels=32", "model.intermediate=64", "model.layers=2", "train.epochs=3",
+            "train.warmup_steps=2", "train.lr=0.003", "train.log_every=1", "train.keep_best=1"]  # fmt: skip
+
+
 def tiny_config(vocoder_data: Path, exp: Path) -> VocosTaskConfig:
-    overrides = [f"exp_dir={exp}", f"data.train={vocoder_data / 'train'}", f"data.valid={vocoder_data / 'dev'}",
-                 "data.batch_size=2", "data.segment=4096", "data.valid_utts=1", "data.cache_audio=false",
-                 "model.channels=32", "model.intermediate=64", "model.layers=2", "train.epochs=3",
-                 "train.warmup_steps=2", "train.lr=0.003", "train.log_every=1", "train.keep_best=1"]  # fmt: skip
-    return load_config(VocosTaskConfig, None, overrides)
+    return load_config(VocosTaskConfig, None, tiny_config_overrides(vocoder_data, exp))
 
 
 def test_frames_make_hop_samples_each_and_n_fft_is_checked() -> None:
@@ -62,3 +65,28 @@ def test_tiny_vocos_learns_keeps_its_best_epochs_and_resumes_exactly(vocoder_dat
     a = torch.load(tmp_path / "a" / "ckpt" / "epoch3.pt", weights_only=True)["model"]
     b = torch.load(tmp_path / "b" / "ckpt" / "epoch3.pt", weights_only=True)["model"]
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_adversarial_stage_starts_from_a_trained_generator(vocoder_data: Path, tmp_path: Path) -> None:
+    fit(VocosTask, tiny_config(vocoder_data, tmp_path / "a"), torch.device("cpu"))
+    gan = ["model.adversarial=true", "model.discriminator.width=0.0625", "model.discriminator.periods=[2,3]",
+           "model.discriminator.scales=1", "train.epochs=2", "train.adversarial_from=2", f"train.init_from={tmp_path / 'a'}"]
+    cfg = load_config(VocosTaskConfig, None, [*tiny_config_overrides(vocoder_data, tmp_path / "gan"), *gan])
+    _, source = load_model(tmp_path / "a")
+    task = VocosTask(cfg, tmp_path / "gan")
+    model = Vocos(cfg.model)
+    task.init_model(model)
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in source.state_dict().items())
+    summary = fit(VocosTask, cfg, torch.device("cpu"))
+    log = [json.loads(line) for line in (tmp_path / "gan" / "train.jsonl").read_text().splitlines()]
+    train = [r for r in log if r["split"] == "train"]
+    assert not any("adv" in r for r in train if r["epoch"] == 1)  # discriminators join at adversarial_from
+    assert all({"disc", "adv", "fm"} <= set(r) for r in train if r["epoch"] == 2)
+    assert summary["averaged_epochs"] == [2]  # adversarial: the latest epoch is kept
+    _, trained = load_model(tmp_path / "gan")
+    assert trained.vocode(torch.randn(1, 20, 80)).shape == (1, 20 * 256)
+
+    wrong = load_config(VocosTaskConfig, None, [*tiny_config_overrides(vocoder_data, tmp_path / "w"),
+                                                "model.layers=3", f"train.init_from={tmp_path / 'a'}"])  # fmt: skip
+    with pytest.raises(SpeechkitError, match="has another generator than this config's model"):
+        VocosTask(wrong, tmp_path / "w").init_model(Vocos(wrong.model))
