@@ -3,7 +3,8 @@
 Usage::
 
     pip install -e '.[bench]'     # pesq and pystoi
-    python bench/copy_synthesis.py --data egs/ljspeech/fastspeech2/data/test [--vocoder exp/hifigan] [--gl-iters 32]
+    python bench/copy_synthesis.py --data egs/ljspeech/fastspeech2/data/test [--vocoder exp/vocos] [--gl-iters 32]
+        [--out DIR]   # the waves too, for the ASR judge: speechkit score tts --syn DIR --asr-model exp/asr ...
 
 Prints the mean over the data dir of MCD (as ESPnet's evaluate_mcd.py: :mod:`speechkit.score.mcd`), wide-band
 PESQ (``pesq``, both waves resampled to 16 kHz) and STOI (``pystoi``, at the recordings' rate). The synthesized
@@ -21,8 +22,9 @@ import torch
 from pesq import pesq
 from pystoi import stoi
 
-from speechkit.data.audio import read_audio, resample
+from speechkit.data.audio import read_audio, resample, write_audio
 from speechkit.data.datadir import load_audio_dir
+from speechkit.data.table import key_file
 from speechkit.features.mel import TTS_MEL, log_mel
 from speechkit.score.mcd import mcd
 from speechkit.tts.synth import GRIFFIN_LIM, load_vocoder
@@ -34,6 +36,7 @@ def main() -> None:
     ap.add_argument("--vocoder", default=GRIFFIN_LIM, help="griffinlim or a vocoder model dir")
     ap.add_argument("--gl-iters", type=int, default=32)
     ap.add_argument("--max-utts", type=int, default=0, help="0: all")
+    ap.add_argument("--out", help="also write <utt>.wav here, for `speechkit score tts --syn OUT --asr-model ...`")
     args = ap.parse_args()
     torch.set_num_threads(1)
     vocoder = load_vocoder(args.vocoder, TTS_MEL, torch.device("cpu"), args.gl_iters)
@@ -47,6 +50,8 @@ def main() -> None:
         busy += time.perf_counter() - t0
         seconds += len(real) / TTS_MEL.sample_rate
         syn = syn[: len(real)] if len(syn) >= len(real) else np.pad(syn, (0, len(real) - len(syn)))
+        if args.out:
+            write_audio(key_file(args.out, u.utt, ".wav"), syn, TTS_MEL.sample_rate)
         wideband = resample(real, TTS_MEL.sample_rate, 16000), resample(syn, TTS_MEL.sample_rate, 16000)
         rows.append((mcd(real, syn).mcd, pesq(16000, *wideband, "wb"), stoi(real, syn, TTS_MEL.sample_rate)))
     m = np.mean(rows, axis=0)
