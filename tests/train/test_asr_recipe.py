@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from speechkit.corpora.ljspeech import prepare_ljspeech
+from speechkit.data.combine import combine_data_dirs
 from speechkit.data.table import read_table
 from speechkit.lang.tokens import BpeTokenizer
 
@@ -22,6 +23,7 @@ TINY = [f"model.encoder={ENCODER}", "train.epochs=6", "train.warmup_steps=2", "t
 def recipe(tiny_lj: Path, tmp_path: Path) -> Path:
     recipe = tmp_path / "recipe"
     prepare_ljspeech(tiny_lj, recipe / "data")  # 10 train, 1 dev, 1 test
+    combine_data_dirs(recipe / "data" / "judge_train", [recipe / "data" / "train"])  # as run.sh stage 1 on a real corpus
     (recipe / "conf").mkdir()
     shutil.copy(CONF, recipe / "conf" / "asr.yaml")
     return recipe
