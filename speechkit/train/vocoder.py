@@ -231,11 +231,11 @@ class VocoderTask(SegmentTask):
         tc = self.cfg.train
         with optimizers.autocast:
             fake = model(b["mel"])
-        metrics = {}
+        gan, metrics = 0.0, {}
         if epoch >= tc.adversarial_from:
             gan, metrics = adversarial_losses(model, b["wav"], fake, optimizers, tc.fm_weight)
         mel_l1 = F.l1_loss(log_mel(fake.float(), self.cfg.model.mel, model.logmel.window, model.logmel.filters),
                            b["mel_target"])  # fmt: skip
-        loss_g = tc.mel_weight * mel_l1 + (gan if metrics else 0.0)
+        loss_g = tc.mel_weight * mel_l1 + gan
         optimizers.step("generator", loss_g)
         return {"loss": loss_g.item(), "mel_l1": mel_l1.item(), **metrics}, len(b["wav"])

@@ -97,12 +97,12 @@ class VocosTask(SegmentTask):
         tc = self.cfg.train
         with optimizers.autocast:
             fake = model(b["mel"])
-        metrics: dict[str, float] = {}
+        gan, metrics = 0.0, {}
         if model.discriminators is not None and epoch >= tc.adversarial_from:
             gan, metrics = adversarial_losses(model, b["wav"], fake, optimizers, tc.fm_weight)
         mel_l1 = F.l1_loss(log_mel(fake.float(), self.cfg.model.mel, model.logmel.window, model.logmel.filters),
                            b["mel_target"])  # fmt: skip
         stft = stft_loss(fake, b["wav"], tc.resolutions)
-        loss = tc.mel_weight * mel_l1 + tc.stft_weight * stft + (gan if metrics else 0.0)
+        loss = tc.mel_weight * mel_l1 + tc.stft_weight * stft + gan
         optimizers.step("generator", loss)
         return {"loss": loss.item(), "mel_l1": mel_l1.item(), "stft": stft.item(), **metrics}, len(fake)
