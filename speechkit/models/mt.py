@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from speechkit.models.conformer import padding_mask
 from speechkit.models.fastspeech2 import sinusoids
-from speechkit.models.text_decoder import PIECE_OFFSET, TextDecoder, TextDecoderConfig
+from speechkit.models.text_decoder import PIECE_OFFSET, TextDecoder, TextDecoderConfig, token_embedding
 
 
 @dataclass
@@ -35,7 +35,7 @@ class MTModel(nn.Module):
         super().__init__()
         self.cfg = cfg
         d = cfg.decoder
-        self.embed = nn.Embedding(cfg.n_source_pieces, d.d_model, padding_idx=0)
+        self.embed = token_embedding(cfg.n_source_pieces, d.d_model)
         layer = nn.TransformerEncoderLayer(d.d_model, d.heads, d.ffn_dim, d.dropout, batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, cfg.encoder_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d.d_model)

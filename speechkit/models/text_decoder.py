@@ -29,6 +29,18 @@ class TextDecoderConfig:
     dropout: float = 0.1
 
 
+def token_embedding(n_ids: int, d_model: int) -> nn.Embedding:
+    """An embedding that is multiplied by ``sqrt(d_model)`` before the sinusoidal positions are added, initialized
+    with std ``d_model ** -0.5`` as in Vaswani et al.: the scaled vectors then have unit variance like the
+    positions. With PyTorch's default (unit std) they would be ``sqrt(d_model)`` times larger and drown the word
+    order, which showed as repeated and dropped words. Id 0 is padding."""
+    embed = nn.Embedding(n_ids, d_model, padding_idx=PAD_ID)
+    nn.init.normal_(embed.weight, std=d_model**-0.5)
+    with torch.no_grad():
+        embed.weight[PAD_ID].zero_()
+    return embed
+
+
 class DecoderLayer(nn.Module):
     """Pre-norm causal self-attention, cross-attention and feed-forward, each residual; also returns the
     cross-attention output (the context)."""
@@ -68,7 +80,7 @@ class TextDecoder(nn.Module):
 
     def __init__(self, cfg: TextDecoderConfig, n_ids: int) -> None:
         super().__init__()
-        self.embed = nn.Embedding(n_ids, cfg.d_model, padding_idx=PAD_ID)
+        self.embed = token_embedding(n_ids, cfg.d_model)
         self.layers = nn.ModuleList(DecoderLayer(cfg) for _ in range(cfg.layers))
         self.norm = nn.LayerNorm(cfg.d_model)
         self.out = nn.Linear(cfg.d_model, n_ids)

@@ -6,7 +6,7 @@ import itertools
 
 import torch
 
-from speechkit.models.text_decoder import EOS_ID, PIECE_OFFSET, TextDecoder, TextDecoderConfig
+from speechkit.models.text_decoder import EOS_ID, PIECE_OFFSET, TextDecoder, TextDecoderConfig, token_embedding
 
 CFG = TextDecoderConfig(d_model=16, layers=2, heads=2, ffn_dim=32, dropout=0.0)
 
@@ -56,3 +56,10 @@ def test_cached_steps_give_the_full_passes_log_probabilities() -> None:
     for pos in range(5):
         step, cache = dec._step(ids[:, pos], pos, cache, memory, mask)
         assert torch.allclose(step[0], full[pos].log_softmax(-1), atol=1e-5)
+
+
+def test_token_embedding_leaves_room_for_positions() -> None:
+    """Scaled by sqrt(d) the embeddings have unit variance, like the sinusoidal positions added to them."""
+    embed = token_embedding(600, 192)
+    scaled = embed.weight[1:] * 192**0.5
+    assert 0.9 < float(scaled.std()) < 1.1 and torch.all(embed.weight[0] == 0)
