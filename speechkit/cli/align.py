@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -27,8 +26,9 @@ _OVERRIDE = re.compile(r"^[A-Za-z_][\w.]*=")
 class _OverridesGroup(TyperGroup):
     """A group whose callback also takes ``key=value`` config overrides, anywhere among its options."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        takes_value = {o for p in self.params if isinstance(p, click.Option) and not p.is_flag for o in p.opts}
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        # options that take a value; duck-typed, since typer >= 0.25 ships its own copy of click's classes
+        takes_value = {o for p in self.params if getattr(p, "is_flag", True) is False for o in p.opts}
         kept: list[str] = []
         overrides: list[str] = []
         i = 0
