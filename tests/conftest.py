@@ -156,21 +156,22 @@ def killed_then_rerun() -> Callable[..., tuple[subprocess.CompletedProcess[str],
     return _killed_then_rerun
 
 
-def _train_killed_then_resumed(recipe: Path, exp_dir: str = "exp/killed", **env: str) -> Path:
-    """Trains RECIPE into EXP_DIR, kills the run once epoch 2 is under way, checks that only the epoch-1 checkpoint
-    is there, then trains again and checks that it resumed. Returns the exp dir of the finished run."""
+def _train_killed_then_resumed(recipe: Path, exp_dir: str = "exp/killed", *options: str, **env: str) -> Path:
+    """Trains RECIPE into EXP_DIR (with extra train OPTIONS), SIGKILLs the run's process group (torchrun's workers
+    too) once epoch 2 is under way, checks that only the epoch-1 checkpoint is there, then trains again and checks
+    that it resumed. Returns the exp dir of the finished run."""
     exp = recipe / exp_dir
     shutil.rmtree(exp, ignore_errors=True)
-    args = ["train", "--recipe", str(recipe), f"exp_dir={exp_dir}"]
+    args = ["train", "--recipe", str(recipe), *options, f"exp_dir={exp_dir}"]
     proc = subprocess.Popen(["speechkit", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=_environ(env))  # fmt: skip
+                            env=_environ(env), start_new_session=True)  # fmt: skip
     log = exp / "train.jsonl"
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:  # wait until epoch 2 is under way
         if log.is_file() and any(json.loads(x)["epoch"] == 2 for x in log.read_text().splitlines()):
             break
         time.sleep(0.05)
-    proc.kill()
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert (exp / "ckpt" / "epoch1.pt").is_file() and not (exp / "model.pt").exists()
     res = _run_speechkit(*args, **env)
@@ -180,7 +181,7 @@ def _train_killed_then_resumed(recipe: Path, exp_dir: str = "exp/killed", **env:
 
 @pytest.fixture(scope="session")
 def train_killed_then_resumed() -> Callable[..., Path]:
-    """``train_killed_then_resumed(recipe, exp_dir="exp/killed", VAR="value")``: see _train_killed_then_resumed."""
+    """``train_killed_then_resumed(recipe, "exp/killed", *options, VAR="value")``: see _train_killed_then_resumed."""
     return _train_killed_then_resumed
 
 

@@ -53,7 +53,7 @@ def _root(
 def main() -> None:
     """Console entry point: run the app and turn user errors into one line and exit status 1."""
     try:
-        app()
+        app(prog_name="speechkit")
     except SpeechkitError as e:
         if _state["verbose"]:
             raise

@@ -83,3 +83,22 @@ class DurationBatchSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         return len(self.batches)
+
+
+class ShuffledBatchSampler(Sampler[list[int]]):
+    """Batches of ``batch_size`` indices out of ``range(n)``, reshuffled each epoch from ``seed + epoch``; the last
+    partial batch is left out (fixed-size batches, as a vocoder's random segments want)."""
+
+    def __init__(self, n: int, batch_size: int, seed: int = 0) -> None:
+        self.n, self.batch_size, self.seed, self.epoch = n, batch_size, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[list[int]]:
+        order = torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed + self.epoch)).tolist()
+        for i in range(len(self)):
+            yield order[i * self.batch_size : (i + 1) * self.batch_size]
+
+    def __len__(self) -> int:
+        return self.n // self.batch_size

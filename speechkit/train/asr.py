@@ -57,7 +57,8 @@ class ASRTask(AudioTask):
         self.tokenizer = trained_tokenizer([u.text for u in train_utts], exp / TOKEN_MODEL, cfg.tokens.size,
                                            cfg.tokens.type)  # fmt: skip
         cfg.model.n_tokens = len(self.tokenizer)
-        super().__init__(dc, train_utts, load_data_dir(dc.valid), cfg.model.mel.sample_rate, cfg.train.seed)
+        super().__init__(dc, train_utts, load_data_dir(dc.valid), cfg.model.mel.sample_rate, cfg.train.seed,
+                         cfg.train.accum_grad)
 
     def describe(self, model: ASRModel) -> str:
         return (f"ASR model: {millions(model)} M parameters, {self.cfg.model.n_tokens} {self.cfg.tokens.type} tokens, "

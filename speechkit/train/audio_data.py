@@ -23,6 +23,7 @@ from speechkit.data.datadir import Utterance
 from speechkit.data.dataset import AudioDataset, Targets, collate
 from speechkit.models.ctc import ConformerCTC, ctc_greedy
 from speechkit.score.asr import UttResult, align_sentence
+from speechkit.train.parallel import shard
 
 
 @dataclass
@@ -44,12 +45,13 @@ class AudioTask:
     subclasses give :meth:`targets` and the loop's ``start_epoch``, ``loss`` and ``validate``."""
 
     def __init__(self, dc: AudioDataConfig, train_utts: list[Utterance], valid_utts: list[Utterance],
-                 sample_rate: int, seed: int) -> None:  # fmt: skip
+                 sample_rate: int, seed: int, accum_grad: int = 1) -> None:  # fmt: skip
         self.train_utts, self.valid_utts, self.sample_rate = train_utts, valid_utts, sample_rate
         self.num_workers = dc.num_workers
         self.train_set = AudioDataset(train_utts, self.targets, sample_rate, dc.speed_perturb, seed, dc.cache_audio)
         self.valid_set = AudioDataset(valid_utts, self.targets, sample_rate, [1.0], seed, dc.cache_audio)
-        self.sampler = DurationBatchSampler(_durations(dc.train, train_utts), dc.max_seconds, dc.max_utts, seed)
+        self.sampler = shard(DurationBatchSampler(_durations(dc.train, train_utts), dc.max_seconds, dc.max_utts, seed),
+                             accum_grad)  # fmt: skip
         self.valid_batches = list(DurationBatchSampler(_durations(dc.valid, valid_utts), dc.max_seconds, dc.max_utts,
                                                        seed=0, shuffle=False))  # fmt: skip
 

@@ -5,9 +5,10 @@ decides in the model config, the model is built (and, when no checkpoint exists,
 resolved config and ``model.yaml`` are written, and :func:`train` runs. Tasks differ only in their
 :class:`TrainTask` methods.
 
-Reproducibility: the global RNG is re-seeded from ``seed + epoch`` at each epoch start and batches come from
-an epoch-seeded sampler, so a run resumed from the checkpoint of epoch N trains epoch N+1 exactly as an
-uninterrupted run would.
+Reproducibility: batches come from an epoch-seeded sampler and the global RNG is re-seeded for each batch from
+``(seed, epoch, position of the batch)``, so a run resumed from the checkpoint of epoch N trains epoch N+1 exactly
+as an uninterrupted run would, and the random numbers of a batch do not depend on which process runs it
+(:mod:`speechkit.train.parallel`: torchrun processes and ``accum_grad``).
 
 A task with one loss gives ``loss`` and the loop updates every parameter with it. A task that updates several
 parameter groups in turn (a GAN's generator and discriminators) also gives ``param_groups`` and ``step``, and calls
@@ -19,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -27,12 +29,19 @@ from typing import Any, Literal, Protocol
 
 import torch
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from torch import nn
 
 from speechkit.config import save_config
 from speechkit.errors import SpeechkitError
 from speechkit.models.builder import build_model, save_model_config
+from speechkit.train import parallel
 from speechkit.train.exp_dir import check_request, claim
 from speechkit.train.log import TrainLog
 from speechkit.utils import checkpoint
@@ -53,6 +62,7 @@ class LoopConfig:
     keep_best: int = 3
     patience: int = 6
     log_every: int = 25
+    accum_grad: int = 1  # batches per process and optimizer step (their gradients add up)
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
 
 
@@ -106,17 +116,33 @@ def fit(task_type: type[TrainTask], cfg: Any, device: torch.device, restart: boo
     dir is touched before its lock is held and the config is checked. Returns :func:`train`'s summary."""
     check_loop_config(cfg.train)
     exp = Path(cfg.exp_dir)
-    with claim(exp):
-        check_request(exp, cfg, restart)
-        task = task_type(cfg, exp)
+    main = parallel.is_main()
+    console.quiet = not main  # one process speaks for all; errors still reach the terminal
+    with claim(exp) if main else contextlib.nullcontext(), _scratch_unless(main, exp) as task_dir:
+        if main:
+            check_request(exp, cfg, restart)
+        parallel.barrier()  # the exp dir is checked (and cleared by --restart) before another process reads it
+        task = task_type(cfg, task_dir)
         torch.manual_seed(cfg.train.seed)
         model = build_model(task_type.name, cfg.model)
         if not checkpoint.epochs_on_disk(exp / "ckpt"):
             task.init_model(model)
-        save_config(cfg, exp / "config.yaml")
-        save_model_config(exp, task_type.name, cfg.model)
+        if main:
+            save_config(cfg, exp / "config.yaml")
+            save_model_config(exp, task_type.name, cfg.model)
         console.print(task.describe(model))
         return train(task, model, cfg.train, exp, device)
+
+
+@contextlib.contextmanager
+def _scratch_unless(main: bool, exp: Path) -> Iterator[Path]:
+    """``exp`` for the first process; a temporary dir for the others, where what their task writes (its copy of
+    ``lang/``, plots) goes unseen instead of racing the first process's."""
+    if main:
+        yield exp
+    else:
+        with tempfile.TemporaryDirectory(prefix="speechkit-rank") as tmp:
+            yield Path(tmp)
 
 
 def check_loop_config(cfg: LoopConfig) -> None:
@@ -124,6 +150,7 @@ def check_loop_config(cfg: LoopConfig) -> None:
     rules = [("epochs", cfg.epochs >= 1, "at least 1"), ("lr", cfg.lr > 0, "positive"),
              ("warmup_steps", cfg.warmup_steps >= 0, "0 or more"), ("keep_best", cfg.keep_best >= 1, "at least 1"),
              ("grad_clip", cfg.grad_clip > 0, "positive"), ("log_every", cfg.log_every >= 1, "at least 1"),
+             ("accum_grad", cfg.accum_grad >= 1, "at least 1"),
              ("patience", cfg.patience >= 1, "at least 1"), ("weight_decay", cfg.weight_decay >= 0, "0 or more"),
              ("final_lr_ratio", 0 <= cfg.final_lr_ratio <= 1, "between 0 and 1")]  # fmt: skip
     for name, ok, expected in rules:
@@ -169,18 +196,38 @@ class Optimizers:
         self.autocast, use_scaler = _autocast(device, cfg.precision)
         self.scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
         self.stepped: set[str] = set()
+        self.nonfinite = ""
 
-    def step(self, name: str, loss: torch.Tensor) -> None:
-        """Backpropagate ``loss`` and update group ``name``, its gradient norm clipped to ``grad_clip``."""
+    def zero_grad(self, name: str) -> None:
+        self.opts[name].zero_grad(set_to_none=True)
+
+    def backward(self, name: str, loss: torch.Tensor) -> bool:
+        """Add ``loss``'s gradients to group ``name``'s; a NaN or infinite loss adds none and returns False (alone,
+        the process raises :class:`NonFiniteLoss` at once; with others, at :meth:`update`, in all of them)."""
         if not torch.isfinite(loss.detach()).all():
-            raise NonFiniteLoss(f"the {name} loss is {loss.item()}")
-        opt = self.opts[name]
-        opt.zero_grad(set_to_none=True)
+            self.nonfinite = f"the {name} loss is {loss.item()}"
+            if parallel.world() == 1:
+                raise NonFiniteLoss(self.nonfinite)
+            return False
         self.scaler.scale(loss).backward()
+        return True
+
+    def update(self, name: str) -> None:
+        """Average group ``name``'s gradients over the processes, clip their norm to ``grad_clip`` and step."""
+        params = self.groups[name]
+        if not parallel.average_gradients(params, not self.nonfinite):
+            raise NonFiniteLoss(self.nonfinite or f"the {name} loss is not finite in another process")
+        opt = self.opts[name]
         self.scaler.unscale_(opt)
-        nn.utils.clip_grad_norm_(self.groups[name], self.grad_clip)
+        nn.utils.clip_grad_norm_(params, self.grad_clip)
         self.scaler.step(opt)
         self.stepped.add(name)
+
+    def step(self, name: str, loss: torch.Tensor) -> None:
+        """Backpropagate ``loss`` and update group ``name`` (what a task with several groups calls)."""
+        self.zero_grad(name)
+        self.backward(name, loss)
+        self.update(name)
 
     def end_step(self) -> None:
         """After a training step: adapt the loss scale and advance the schedules of the groups it updated (a group
@@ -212,17 +259,33 @@ class Optimizers:
             self.scheds[name].load_state_dict(state["scheduler"][name])
 
 
-Step = Callable[[nn.Module, Any, int, Optimizers], tuple[dict[str, float], int]]
+# (model, inputs of one batch, epoch, optimizers, first batch of the step?, last batch of the step?)
+Step = Callable[[nn.Module, Any, int, Optimizers, bool, bool], tuple[dict[str, float], int]]
 
 
-def _loss_step(task: Task, model: nn.Module, inputs: Any, epoch: int,
-               optimizers: Optimizers) -> tuple[dict[str, float], int]:  # fmt: skip
-    """The step of a one-loss task: its ``loss`` updates the single group."""
+def _loss_step(task: Task, accum: int, model: nn.Module, inputs: Any, epoch: int, optimizers: Optimizers,
+               first: bool, last: bool) -> tuple[dict[str, float], int]:  # fmt: skip
+    """One batch of a one-loss task's step: its ``loss`` / ``accum`` adds to the single group's gradients, and
+    the step's last batch updates the group."""
+    (name,) = optimizers.opts
+    if first:
+        optimizers.zero_grad(name)
     with optimizers.autocast:
         loss, metrics, n_utts = task.loss(model, inputs, epoch)
-    (name,) = optimizers.opts
-    optimizers.step(name, loss)
+    optimizers.backward(name, loss / accum)
+    if last:
+        optimizers.update(name)
     return {"loss": loss.item(), **metrics}, n_utts
+
+
+def _step_fn(task: Task, cfg: LoopConfig) -> Step:
+    """The loop's step for ``task``: its own ``step`` (several parameter groups, one batch a step) or the loss's."""
+    if not hasattr(task, "step"):
+        return functools.partial(_loss_step, task, cfg.accum_grad)
+    if cfg.accum_grad != 1:
+        raise SpeechkitError(None, f"train.accum_grad must be 1 for this task (it updates its parts in turn), "
+                                   f"found {cfg.accum_grad}")  # fmt: skip
+    return lambda model, inputs, epoch, optimizers, first, last: task.step(model, inputs, epoch, optimizers)
 
 
 def _timed(batches: Iterable[Any]) -> Iterator[tuple[Any, float]]:
@@ -241,16 +304,23 @@ def train(task: Task, model: nn.Module, cfg: LoopConfig, exp_dir: Path, device: 
     """Train ``model`` on ``task`` into ``exp_dir``; resume from its last epoch checkpoint if there is one.
 
     Writes ``ckpt/epoch<N>.pt`` every epoch (keeping the best ``keep_best`` and the latest), ``train.jsonl``,
-    ``curves.png`` and finally ``model.pt``: the average of the best checkpoints. Returns a summary.
+    ``curves.png`` and finally ``model.pt``: the average of the best checkpoints. Returns a summary. Under torchrun
+    only the first process writes and validates (:mod:`speechkit.train.parallel`).
     """
-    ckpt_dir = exp_dir / "ckpt"
+    ckpt_dir, main = exp_dir / "ckpt", parallel.is_main()
     model.to(device)
     if device.type == "cpu":
         n = torch.get_num_threads()
-        console.print(f"training on cpu with {n} CPU thread{'s' if n > 1 else ''}")
+        procs = f" in each of {parallel.world()} processes" if parallel.world() > 1 else ""
+        console.print(f"training on cpu with {n} CPU thread{'s' if n > 1 else ''}{procs}")
+    step_fn = _step_fn(task, cfg)
+    steps_per_epoch = task.num_batches(1) // cfg.accum_grad
+    if steps_per_epoch < 1:
+        raise SpeechkitError(None, f"the training data gives fewer batches per epoch than one step takes "
+                                   f"({parallel.world()} process(es) x train.accum_grad {cfg.accum_grad}): use "
+                                   "fewer processes, a smaller train.accum_grad or smaller batches")  # fmt: skip
     groups = task.param_groups(model) if hasattr(task, "param_groups") else {"model": list(model.parameters())}
-    optimizers = Optimizers(groups, cfg, cfg.epochs * task.num_batches(1), device)
-    step_fn: Step = getattr(task, "step", None) or functools.partial(_loss_step, task)
+    optimizers = Optimizers(groups, cfg, cfg.epochs * steps_per_epoch, device)
     history: list[dict[str, float]] = []  # one validation record per finished epoch
     step, start = 0, 1
     if done := checkpoint.epochs_on_disk(ckpt_dir):
@@ -259,7 +329,7 @@ def train(task: Task, model: nn.Module, cfg: LoopConfig, exp_dir: Path, device: 
         optimizers.load_state_dict(state)
         history, step, start = state["history"], state["step"], state["epoch"] + 1
         console.print(f"[yellow]resuming[/] from {checkpoint.epoch_path(ckpt_dir, done[-1])} (step {step})")
-    log = TrainLog(exp_dir, step)
+    log = TrainLog(exp_dir, step) if main else None
     timing = {"data": 0.0, "features": 0.0, "model": 0.0, "utts": 0}
     for epoch in range(start, cfg.epochs + 1):
         if _stale(history, cfg.patience):
@@ -269,61 +339,80 @@ def train(task: Task, model: nn.Module, cfg: LoopConfig, exp_dir: Path, device: 
         model.train()
         task.start_epoch(model, epoch)
         step = _train_epoch(task, step_fn, model, optimizers, cfg, epoch, step, device, log, timing)
+        parallel.average_buffers(model)
         model.eval()
-        with torch.no_grad():
-            metrics = task.validate(model, epoch, device)
+        metrics = None
+        if main:
+            with torch.no_grad():
+                metrics = task.validate(model, epoch, device)
+        metrics = parallel.from_main(metrics)
         history.append({"epoch": epoch, **metrics})
-        log.add(split="valid", epoch=epoch, step=step, **metrics)
         console.print(f"epoch {epoch}: " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
-        state = {"model": model.state_dict(), **optimizers.state_dict(), "epoch": epoch, "step": step,
-                 "history": history}  # fmt: skip
-        checkpoint.save(state, checkpoint.epoch_path(ckpt_dir, epoch))
-        _prune(ckpt_dir, history, cfg.keep_best)
-        log.plot(exp_dir / "curves.png", ["loss"], [k for k in metrics if k != "score"])
+        if log is not None:
+            log.add(split="valid", epoch=epoch, step=step, **metrics)
+            state = {"model": model.state_dict(), **optimizers.state_dict(), "epoch": epoch, "step": step,
+                     "history": history}  # fmt: skip
+            checkpoint.save(state, checkpoint.epoch_path(ckpt_dir, epoch))
+            _prune(ckpt_dir, history, cfg.keep_best)
+            log.plot(exp_dir / "curves.png", ["loss"], [k for k in metrics if k != "score"])
     best = _best_epochs(history, cfg.keep_best)
-    checkpoint.save({"model": checkpoint.average([checkpoint.epoch_path(ckpt_dir, e) for e in best])},
-                    exp_dir / "model.pt")  # fmt: skip
+    if main:
+        checkpoint.save({"model": checkpoint.average([checkpoint.epoch_path(ckpt_dir, e) for e in best])},
+                        exp_dir / "model.pt")  # fmt: skip
     busy = sum(timing[k] for k in ("data", "features", "model"))
     summary = {"averaged_epochs": best, "best": max(history, key=lambda h: h["score"]), "steps": step}
     if busy > 0:
         summary["data_share"] = (timing["data"] + timing["features"]) / busy
-        summary["utts_per_s"] = timing["utts"] / busy
+        summary["utts_per_s"] = timing["utts"] * parallel.world() / busy
     return summary
 
 
 def _train_epoch(task: Task, step_fn: Step, model: nn.Module, optimizers: Optimizers, cfg: LoopConfig, epoch: int,
-                 step: int, device: torch.device, log: TrainLog, timing: dict[str, float]) -> int:  # fmt: skip
+                 step: int, device: torch.device, log: TrainLog | None, timing: dict[str, float]) -> int:  # fmt: skip
+    layout, accum = parallel.Layout.current(cfg.accum_grad), cfg.accum_grad
     columns = [TextColumn(f"[bold]epoch {epoch}/{cfg.epochs}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()]  # fmt: skip
     with Progress(*columns, console=console) as bar:
-        task_id = bar.add_task("train", total=task.num_batches(epoch), info="")
+        task_id = bar.add_task("train", total=task.num_batches(epoch) // accum, info="")
         window: dict[str, float] = {}
         t_window, n_window, steps_window = time.perf_counter(), 0, 0
-        for batch, waited in _timed(task.train_batches(epoch)):
+        summed: dict[str, float] = {}  # the metrics of the step's batches so far
+        bad = None  # this process's batch whose loss was not finite
+        for local, (batch, waited) in enumerate(_timed(task.train_batches(epoch))):
+            first, last = local % accum == 0, local % accum == accum - 1
+            torch.manual_seed(parallel.batch_seed(cfg.seed, epoch, layout.position(local)))
             t0 = time.perf_counter()
             inputs = task.features(model, batch, device)
             t1 = time.perf_counter()
             try:
-                metrics, n_utts = step_fn(model, inputs, epoch, optimizers)
+                metrics, n_utts = step_fn(model, inputs, epoch, optimizers, first, last)
+                bad = batch if optimizers.nonfinite and bad is None else bad
             except NonFiniteLoss as e:
                 raise SpeechkitError(None, f"training stopped at step {step + 1} (epoch {epoch}): {e} on the batch "
-                                           f"of {_batch_keys(batch)}; the weights were not updated. Check the data "
-                                           "with `speechkit data validate`, or lower train.lr") from None
-            optimizers.end_step()
-            step += 1
+                                           f"of {_batch_keys(bad or batch)}; the weights were not updated. Check "
+                                           "the data with `speechkit data validate`, or lower train.lr") from None
             t2 = time.perf_counter()
             timing["data"] += waited
             timing["features"] += t1 - t0
             timing["model"] += t2 - t1
             timing["utts"] += n_utts
             n_window += n_utts
-            steps_window += 1
             for k, v in metrics.items():
+                summed[k] = summed.get(k, 0.0) + v / accum
+            if not last:
+                continue
+            optimizers.end_step()
+            step += 1
+            steps_window += 1
+            for k, v in summed.items():
                 window[k] = window.get(k, 0.0) + v
+            summed = {}
             if step % cfg.log_every == 0 or bar.tasks[0].completed + 1 == bar.tasks[0].total:
-                avg = {k: v / steps_window for k, v in window.items()}
-                speed = n_window / (time.perf_counter() - t_window)
-                log.add(split="train", epoch=epoch, step=step, lr=optimizers.lr(), utts_per_s=speed, **avg)
+                avg = parallel.mean_over_processes({**{k: v / steps_window for k, v in window.items()},
+                                                    "_utts": n_window})  # fmt: skip
+                speed = avg.pop("_utts") * parallel.world() / (time.perf_counter() - t_window)
+                if log is not None:
+                    log.add(split="train", epoch=epoch, step=step, lr=optimizers.lr(), utts_per_s=speed, **avg)
                 info = " ".join(f"{k} {v:.3g}" for k, v in avg.items()) + f" | {speed:.0f} utt/s"
                 bar.update(task_id, info=info)
                 if not console.is_terminal:  # a log file gets plain lines instead of a live bar

@@ -26,6 +26,7 @@ from speechkit.models.text_decoder import EOS_ID, PIECE_OFFSET
 from speechkit.score.s2st import bleu_chrf
 from speechkit.train.asr import TokenConfig
 from speechkit.train.loop import LoopConfig, millions
+from speechkit.train.parallel import shard
 
 
 @dataclass
@@ -85,7 +86,8 @@ class MTTask:
         self.valid_set = [self._pair(u.extra[dc.source_text], u.extra[dc.target_text]) for u in valid]
         self.valid_refs = [u.extra[dc.target_text] for u in valid]
         lengths = [len(s) for s, _ in self.train_set]
-        self.sampler = DurationBatchSampler(lengths, dc.max_tokens, dc.max_utts, cfg.train.seed)
+        self.sampler = shard(DurationBatchSampler(lengths, dc.max_tokens, dc.max_utts, cfg.train.seed),
+                             cfg.train.accum_grad)  # fmt: skip
         self.valid_batches = list(DurationBatchSampler([len(s) for s, _ in self.valid_set], dc.max_tokens, dc.max_utts,
                                                        0, shuffle=False))  # fmt: skip
 

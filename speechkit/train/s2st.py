@@ -144,7 +144,7 @@ class S2STTask(AudioTask):
         mc.synth.tokens = token_inventory(train_targets)
         mc.synth.leading_sil, mc.synth.trailing_sil = edge_silence(train_targets)
         self.stats = read_stats(dc.train_feats, mc.synth.mel)
-        super().__init__(dc, train_utts, valid_utts, mc.mel.sample_rate, cfg.train.seed)
+        super().__init__(dc, train_utts, valid_utts, mc.mel.sample_rate, cfg.train.seed, cfg.train.accum_grad)
         lexicon = Lexicon.cmudict()
         for name, utts, tgt, feats in (("train_set", train_utts, train_targets, dc.train_feats),
                                        ("valid_set", valid_utts, valid_targets, dc.valid_feats)):  # fmt: skip

@@ -77,7 +77,7 @@ class SLUTask(AudioTask):
         cfg.model.n_phones, cfg.model.n_bpe = self.units.n_phones, self.units.n_bpe
         self.slots = cfg.model.slots
         super().__init__(dc, train_utts, load_data_dir(dc.valid, extra=extra), cfg.model.mel.sample_rate,
-                         cfg.train.seed)  # fmt: skip
+                         cfg.train.seed, cfg.train.accum_grad)  # fmt: skip
         self.units.copy_to(exp / "lang")
 
     def describe(self, model: SLUModel) -> str:

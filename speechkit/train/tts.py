@@ -31,6 +31,7 @@ from speechkit.models.conformer import padding_mask
 from speechkit.models.fastspeech2 import PAD, FastSpeech2, FastSpeech2Config
 from speechkit.models.variance import durations_from_log
 from speechkit.train.loop import LoopConfig, millions
+from speechkit.train.parallel import shard
 from speechkit.tts.features import ALIGNMENT_FILES, read_stats
 from speechkit.tts.mel_plot import plot_mels
 
@@ -152,7 +153,8 @@ class TTSTask:
         self.train_set = TTSDataset(train_utts, Path(dc.train_feats), mc.tokens, pitch_mean)
         self.valid_set = TTSDataset(valid_utts, Path(dc.valid_feats), mc.tokens, pitch_mean)
         seed = cfg.train.seed
-        self.sampler = DurationBatchSampler(self.train_set.frames(), dc.max_frames, dc.max_utts, seed)
+        self.sampler = shard(DurationBatchSampler(self.train_set.frames(), dc.max_frames, dc.max_utts, seed),
+                             cfg.train.accum_grad)  # fmt: skip
         self.valid_batches = list(DurationBatchSampler(self.valid_set.frames(), dc.max_frames, dc.max_utts, 0,
                                                        shuffle=False))  # fmt: skip
         self.batch_in_epoch = 0

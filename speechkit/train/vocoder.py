@@ -28,12 +28,14 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from speechkit.data.batching import ShuffledBatchSampler
 from speechkit.data.datadir import load_data_dir
 from speechkit.data.dataset import AudioDataset
 from speechkit.errors import SpeechkitError
 from speechkit.features.mel import MelConfig, log_mel
 from speechkit.models.hifigan import HiFiGAN, HiFiGANConfig
 from speechkit.train.loop import LoopConfig, Optimizers, millions
+from speechkit.train.parallel import shard
 
 
 @dataclass
@@ -162,19 +164,21 @@ class SegmentTask(ABC):
         audio = AudioDataset(self.train_utts, lambda u: {}, mel.sample_rate, cache=dc.cache_audio)
         self.segments = SegmentDataset(audio, dc.segment, mel, cfg.train.seed)
         self.valid_set = AudioDataset(load_data_dir(dc.valid)[: dc.valid_utts], lambda u: {}, mel.sample_rate)
+        self.sampler = shard(ShuffledBatchSampler(len(self.segments), dc.batch_size, cfg.train.seed),
+                             cfg.train.accum_grad)  # fmt: skip
 
     def init_model(self, model: HiFiGAN) -> None:
         """Nothing to set: the vocoder has no data statistics."""
 
 
     def num_batches(self, epoch: int) -> int:
-        return len(self.segments) // self.cfg.data.batch_size
+        return len(self.sampler)
 
     def train_batches(self, epoch: int) -> DataLoader:
         self.segments.set_epoch(epoch)
-        order = torch.Generator().manual_seed(self.cfg.train.seed + epoch)
-        return DataLoader(self.segments, self.cfg.data.batch_size, shuffle=True, drop_last=True, generator=order,
-                          collate_fn=_stack, num_workers=self.cfg.data.num_workers)  # fmt: skip
+        self.sampler.set_epoch(epoch)
+        return DataLoader(self.segments, batch_sampler=self.sampler, collate_fn=_stack,
+                          num_workers=self.cfg.data.num_workers)  # fmt: skip
 
     def start_epoch(self, model: torch.nn.Module, epoch: int) -> None:
         """Nothing to switch."""
