@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from speechkit.corpora.fsc import prepare_fsc
+from speechkit.data.table import scan_table
 from speechkit.lang.prepare import prepare_lang
 from speechkit.mini.cvss import build_mini_cvss
 from speechkit.mini.fsc import build_mini_fsc
@@ -221,6 +222,33 @@ def tiny_fsc(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("corpora") / "mini_fsc"
     build_mini_fsc(root, seed=3, nj=1, speakers=(2, 1, 1), phrasings_per_speaker=8)
     return root
+
+
+def uniform_arpa(words: list[str], path: Path) -> Path:
+    """An ARPA bigram file giving every word the same probability: enough to drive the decoder."""
+    lines = ["\\data\\", f"ngram 1={len(words) + 3}", "ngram 2=1", "", "\\1-grams:", "-99\t<s>\t0", "-1\t</s>\t0",
+             "-2\t<unk>\t0", *(f"-1\t{w}\t0" for w in words), "", "\\2-grams:", f"-0.5\t<s> {words[0]}", "",
+             "\\end\\", ""]  # fmt: skip
+    path.write_text("\n".join(lines))
+    return path
+
+
+@pytest.fixture(scope="session")
+def uniform_lm() -> Callable[[list[str], Path], Path]:
+    """``uniform_lm(words, path)``: see :func:`uniform_arpa`."""
+    return uniform_arpa
+
+
+@pytest.fixture(scope="session")
+def slu_with_lm(tiny_recipe: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the tiny FSC recipe with a one-epoch model in exp/slu and an LM of its words in lm.arpa."""
+    recipe = tmp_path_factory.mktemp("decode") / "recipe"
+    shutil.copytree(tiny_recipe, recipe)
+    res = _run_speechkit("train", "--recipe", recipe, "train.epochs=1", "train.keep_best=1")
+    assert res.returncode == 0, res.stderr
+    words = sorted({line.key for line in scan_table(recipe / "data" / "lang" / "lexicon.txt")})
+    uniform_arpa(words, recipe / "lm.arpa")
+    return recipe
 
 
 @pytest.fixture(scope="session")

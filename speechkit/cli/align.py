@@ -19,6 +19,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from speechkit.align.durations import TTS_HOP_LENGTH, TTS_SAMPLE_RATE, EdgeSilence, Spn, import_durations
+from speechkit.cli.common import CMD_HELP
 
 _OVERRIDE = re.compile(r"^[A-Za-z_][\w.]*=")
 
@@ -115,6 +116,9 @@ def align(
                                          "slower (on a shared 2-core box, 2 threads took 5x the CPU time of 1).")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed of training.")] = 0,
     device: Annotated[str, typer.Option(help="Torch device of the network (Viterbi runs on the CPU).")] = "cpu",
+    nj: Annotated[int, typer.Option(min=1, help="Jobs: DATA's alignment split into NJ parts run side by side, one "
+                                    "thread each (after --train, which runs here); logs in OUT/log.")] = 1,
+    cmd: Annotated[str, typer.Option("--cmd", envvar="SPEECHKIT_CMD", help=CMD_HELP)] = "local",
     edge_silence: EdgeOpt = EdgeSilence.keep,
     sample_rate: RateOpt = TTS_SAMPLE_RATE,
     hop_length: HopOpt = TTS_HOP_LENGTH,
@@ -135,6 +139,8 @@ def align(
     speechkit align --data data/train --out exp/align --train train.rounds=5 model.net.channels=64
 
     speechkit align --data data/test --out exp/align_test --model exp/align/model
+
+    speechkit align --data data/train --out exp/align --model exp/align/model --nj 8 --cmd "slurm --mem 4G"
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -147,7 +153,10 @@ def align(
     from speechkit.align.trainer import KIND, train_new_aligner
     from speechkit.cli.common import device_of
     from speechkit.config import load_config
+    from speechkit.data.table import read_table
     from speechkit.errors import SpeechkitError
+    from speechkit.jobs.backend import Cmd
+    from speechkit.jobs.run import run_as_jobs
     from speechkit.lang.lexicon import Lexicon
     from speechkit.models.builder import load_model, load_model_config
 
@@ -158,6 +167,7 @@ def align(
         raise SpeechkitError(None, "give exactly one of --train (train an aligner on DATA) and --model DIR")
     if overrides and not train:
         raise SpeechkitError(None, f"{overrides[0]}: overrides change a new aligner's config: use them with --train")
+    jobs = Cmd.parse(cmd)
     torch.set_num_threads(threads)
     dev = device_of(device)
     lex = Lexicon.read(lexicon) if lexicon is not None else None
@@ -170,6 +180,16 @@ def align(
             raise SpeechkitError(model, "is not an aligner model directory (train one with --train)")
         aligner = load_model(model, dev)[1]
     t1 = time.time()
+    if nj > 1 or jobs.backend != "local":
+        command = ["align", "--model", str(out / "model" if train else model), "--device", device,
+                   "--edge-silence", edge_silence.value, "--sample-rate", str(sample_rate), "--hop-length",
+                   str(hop_length), *(["--phones", str(phones)] if phones else []),
+                   *(["--lexicon", str(lexicon)] if lexicon else [])]  # fmt: skip
+        n_jobs = run_as_jobs("align", data, out, nj, jobs, command)
+        n = len(read_table(out / "durations"))
+        console.print(f"[green]alignments[/] -> {escape(str(out))}  ({n} utterances in {n_jobs} jobs, logs in "
+                      f"{escape(str(out / 'log'))}; {time.time() - t1:.0f} s)")  # fmt: skip
+        return
     summary = align_data_dir(aligner, data, out, phone_file=phones, lexicon=lex, device=dev,
                              sample_rate=sample_rate, hop_length=hop_length, edge_silence=edge_silence)
     console.print(f"[green]alignments[/] -> {escape(str(out))}  ({summary}; {time.time() - t1:.0f} s)")

@@ -17,3 +17,7 @@ def device_of(name: str) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise SpeechkitError(None, f"--device {name}: no CUDA device is available")
     return torch.device(name)
+
+
+CMD_HELP = ("Where the --nj jobs run: local (this machine), or 'slurm [SBATCH OPTIONS]' (an sbatch job array; "
+            "--gpu N asks for N GPUs a job). Default: $SPEECHKIT_CMD (a recipe's cmd.sh sets it), else local.")

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from speechkit.cli.common import device_of
+from speechkit.cli.common import CMD_HELP, device_of
 from speechkit.decode.formats import FILE_NAMES, FORMATS
 from speechkit.errors import SpeechkitError
 
@@ -48,7 +48,9 @@ def decode(
     unk_score_offset: float = typer.Option(-10.0, "--unk-score-offset", help="Penalty per out-of-vocabulary word "
                                            "(times length / 6 beyond 6 characters)."),
     nbest: int = typer.Option(1, "--nbest", help="Hypotheses per utterance (more than 1 writes OUT/nbest)."),
-    nj: int = typer.Option(1, "--nj", help="Beam search processes (no more than there are utterances)."),
+    nj: int = typer.Option(1, "--nj", help="Jobs: DATA is split into NJ parts decoded side by side (logs in "
+                           "OUT/log); with --tune or --audio, beam search processes. No more than the utterances."),
+    cmd: str = typer.Option("local", "--cmd", envvar="SPEECHKIT_CMD", help=CMD_HELP),
     tune: bool = typer.Option(False, "--tune", help="Grid-search alpha and beta on DATA (a validation set)."),
     alphas: str = typer.Option("0,0.25,0.5,0.75,1,1.5,2", "--alphas", help="Alpha grid for --tune."),
     betas: str = typer.Option("-1,0,1,2,3", "--betas", help="Beta grid for --tune."),
@@ -94,7 +96,13 @@ def decode(
     if fmt not in FORMATS:
         raise SpeechkitError(None, f"--format takes {', '.join(FORMATS)}, not {fmt!r}")
     if nj < 1:
-        raise SpeechkitError(None, f"--nj is the number of beam search processes: at least 1, got {nj}")
+        raise SpeechkitError(None, f"--nj is the number of jobs: at least 1, got {nj}")
+    from speechkit.jobs.backend import Cmd
+
+    jobs = Cmd.parse(cmd)
+    if jobs.backend != "local" and (data is None or tune):
+        raise SpeechkitError(None, f"--cmd {cmd}: only decoding a data dir runs as jobs (--tune and --audio run "
+                                   "here, on --nj processes)")  # fmt: skip
     kind, _ = load_model_config(model)  # fails early, with one line, on a missing or foreign model dir
     if kind in ("s2st", "mt") and (audio is not None or fmt != "text"):
         raise SpeechkitError(model, f"is a {kind} model: it decodes a data dir (--data) into its own outputs; "
@@ -142,6 +150,9 @@ def decode(
         return
     suffix = "" if lm is None else "_tune" if tune else "_lm"
     out = out or model / f"decode_{data.name}{suffix}"
+    if not tune and (nj > 1 or jobs.backend != "local"):
+        _decode_as_jobs(data, out, nj, jobs, how)
+        return
     if tune:
         grid_a, grid_b = _floats(alphas, "--alphas"), _floats(betas, "--betas")
         _print_grid(tune_data_dir(model, data, out, search, grid_a, grid_b, dev, nj), data, grid_a, grid_b, out)
@@ -151,6 +162,23 @@ def decode(
     also = "" if fmt == "text" else f" and {FILE_NAMES[fmt]}"
     typer.echo(f"decoded {stats['n_utts']} utterances ({stats['audio_s'] / 60:.1f} min, {how}) into {out}{also}, "
                f"RTF {stats['rtf']:.4f}")  # fmt: skip
+
+
+def _decode_as_jobs(data: Path, out: Path, nj: int, jobs: object, how: str) -> None:
+    """DATA split into up to NJ parts, each decoded by this same command as a job, the outputs merged into OUT."""
+    import time
+
+    from speechkit.data.batching import read_durations
+    from speechkit.jobs.run import run_as_jobs
+
+    seconds = read_durations(data)
+    t0 = time.perf_counter()
+    n_jobs = run_as_jobs("decode", data, out, nj, jobs)
+    wall = time.perf_counter() - t0
+    if nj > n_jobs:
+        console.print(f"note: --nj {nj} is more than the {n_jobs} utterances: {n_jobs} jobs")
+    typer.echo(f"decoded {len(seconds)} utterances ({sum(seconds.values()) / 60:.1f} min, {how}) into {out} with "
+               f"{n_jobs} jobs (logs in {out / 'log'}), RTF {wall / max(sum(seconds.values()), 1e-9):.4f} wall clock")
 
 
 def _notes(stats: dict, source: Path, nj: int, search: object) -> None:

@@ -1,0 +1,68 @@
+"""Split a data dir into parts for jobs and merge the jobs' outputs back, as Kaldi's split_data.sh and the
+``cat`` of its recipes do.
+
+Parts are contiguous runs of the data dir's sorted utterances, so concatenating the jobs' outputs in job order gives
+the order of the whole. Every table of the data dir keeps the lines whose key is one of the part's utterances,
+their recordings (``wav.scp`` under ``segments``) or their speakers; ``spk2utt`` is rebuilt from ``utt2spk``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from speechkit.data.datadir import spk2utt_of
+from speechkit.data.table import read_table, scan_table, write_table
+from speechkit.errors import SpeechkitError
+from speechkit.utils.atomic import atomic_path
+
+
+def utterance_ids(data_dir: Path) -> list[str]:
+    """The utterances of ``data_dir``: the keys of ``segments`` if it has one, else of ``wav.scp``."""
+    table = data_dir / "segments" if (data_dir / "segments").is_file() else data_dir / "wav.scp"
+    return list(read_table(table))
+
+
+def split_data_dir(data_dir: Path, n: int, dest: Path) -> list[Path]:
+    """Write ``dest/1 .. dest/n`` (fewer when there are fewer utterances), each a data dir of one contiguous share
+    of ``data_dir``'s utterances; returns them."""
+    utts = utterance_ids(data_dir)
+    if not utts:
+        raise SpeechkitError(data_dir, "has no utterances to split into jobs")
+    n = min(n, len(utts))
+    segments = read_table(data_dir / "segments") if (data_dir / "segments").is_file() else {}
+    utt2spk = read_table(data_dir / "utt2spk") if (data_dir / "utt2spk").is_file() else {}
+    tables = [p for p in sorted(data_dir.iterdir()) if p.is_file() and p.name not in ("spk2utt", ".speechkit")]
+    parts = []
+    for j in range(n):
+        share = utts[j * len(utts) // n : (j + 1) * len(utts) // n]
+        keys = set(share) | {segments[u].split()[0] for u in share if u in segments}
+        keys |= {utt2spk[u] for u in share if u in utt2spk}
+        part = dest / str(j + 1)
+        part.mkdir(parents=True, exist_ok=True)
+        for table in tables:
+            write_table(part / table.name, [(line.key, line.value) for line in scan_table(table) if line.key in keys])
+        if utt2spk:
+            write_table(part / "spk2utt", spk2utt_of({u: utt2spk[u] for u in share if u in utt2spk}))
+        parts.append(part)
+    return parts
+
+
+def merge_outputs(job_outs: list[Path], out: Path) -> list[str]:
+    """Concatenate, in job order, each file the jobs wrote into ``out`` (atomically, file by file); move their
+    subfolders' files (one per utterance, e.g. TextGrids) into the same subfolders of ``out``. Returns the names
+    of the merged files."""
+    out.mkdir(parents=True, exist_ok=True)
+    names = sorted({p.name for d in job_outs for p in d.iterdir() if p.is_file()})
+    for name in names:
+        with atomic_path(out / name) as tmp, open(tmp, "wb") as f:
+            for d in job_outs:
+                if (d / name).is_file():
+                    f.write((d / name).read_bytes())
+    for d in job_outs:
+        for p in sorted(d.rglob("*")):
+            if p.is_file() and p.parent != d:
+                target = out / p.relative_to(d)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(p, target)
+    return names
