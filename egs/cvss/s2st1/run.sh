@@ -17,6 +17,7 @@ device=cpu
 help_message="Usage: $0 [--stage N] [--stop-stage M] [--nj J] [--seed S] [--corpus-root CVSS_ROOT --source-root CV_ROOT]
           [--mini-opts '...'] [--vocoder griffinlim|MODEL_DIR] [--device cpu|cuda]"
 . ../../utils/parse_options.sh
+. ./cmd.sh
 . ../../utils/train_jobs.sh
 
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') $*"; }
@@ -45,9 +46,10 @@ fi
 
 if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
   log "Stage 3: align the English target speech (durations), TTS features of train and dev"
-  speechkit align --data data/train_en --out exp/align/train --train --lexicon data/lang_en/lexicon.txt --seed $seed
+  speechkit align --data data/train_en --out exp/align/train --train --lexicon data/lang_en/lexicon.txt --seed $seed --nj $nj
   for set in dev test; do
-    speechkit align --data data/${set}_en --out exp/align/$set --model exp/align/train/model --lexicon data/lang_en/lexicon.txt
+    speechkit align --data data/${set}_en --out exp/align/$set --model exp/align/train/model --lexicon data/lang_en/lexicon.txt \
+      --nj $nj
   done
   for set in train dev test; do speechkit align import --data data/${set}_en --textgrids exp/align/$set; done
   for set in train dev; do speechkit prep tts-features --data data/${set}_en --out exp/feats/${set}_en --nj $nj; done

@@ -19,6 +19,7 @@ device=cpu
 help_message="Usage: $0 [--stage N] [--stop-stage M] [--nj J] [--seed S] [--corpus-root FSC_ROOT] [--mini-opts '...']
           [--bpe-size 300] [--lm-order 3] [--beam 16] [--config conf/train.yaml] [--exp exp/slu] [--device cpu|cuda]"
 . ../../utils/parse_options.sh
+. ./cmd.sh
 
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') $*"; }
 if [ -z "$corpus_root" ]; then corpus_root=downloads/mini_fsc; build_mini=true; else build_mini=false; fi

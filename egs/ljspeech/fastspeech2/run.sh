@@ -22,6 +22,7 @@ help_message="Usage: $0 [--stage N] [--stop-stage M] [--nj J] [--seed S] [--corp
           [--mini-opts '...'] [--textgrids MFA_DIR] [--vocoder griffinlim|vocos|hifigan] [--judge-sentences N]
           [--config conf/train.yaml] [--exp exp/tts] [--device cpu|cuda]"
 . ../../utils/parse_options.sh
+. ./cmd.sh
 
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') $*"; }
 if [ -z "$corpus_root" ]; then corpus_root=downloads/mini_ljspeech; build_mini=true; else build_mini=false; fi
@@ -59,9 +60,9 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
     for set in train dev test; do speechkit align import --data data/$set; done
   else
     log "Stage 2: train speechkit's aligner on data/train, align every set, import the durations"
-    speechkit align --data data/train --out exp/align/train --train --seed $seed --device $device
+    speechkit align --data data/train --out exp/align/train --train --seed $seed --device $device --nj $nj
     for set in dev test; do
-      speechkit align --data data/$set --out exp/align/$set --model exp/align/train/model --device $device
+      speechkit align --data data/$set --out exp/align/$set --model exp/align/train/model --device $device --nj $nj
     done
     for set in train dev test; do speechkit align import --data data/$set --textgrids exp/align/$set; done
   fi
