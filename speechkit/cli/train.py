@@ -38,13 +38,11 @@ def train(
 
       speechkit train --recipe egs/fsc/slu1 --nproc 2 --device cuda
     """
-    if nproc > 1 and "WORLD_SIZE" not in os.environ:
-        _exec_torchrun(nproc)
     import torch
 
     from speechkit.config import load_config
     from speechkit.train import parallel
-    from speechkit.train.loop import fit
+    from speechkit.train.loop import check_loop_config, fit
     from speechkit.train.tasks import TASKS
 
     if not recipe.is_dir():
@@ -56,18 +54,28 @@ def train(
     task = raw.get("task") if isinstance(raw, dict) else None
     if task not in TASKS:
         raise SpeechkitError(config, f"'task' must be one of {', '.join(TASKS)}, found {task!r}")
+    cfg = load_config(TASKS[task].config, config, overrides or [])
+    check_loop_config(cfg.train)  # a bad config is one line here, not one per process
+    if nproc > 1 and "WORLD_SIZE" not in os.environ:
+        _launch(nproc, threads)
+        return
     torch.set_num_threads(threads)
     os.chdir(recipe)
-    cfg = load_config(TASKS[task].config, config, overrides or [])
     with parallel.session(device_of(device)) as process_device:
         summary = fit(TASKS[task], cfg, process_device, restart)
         if parallel.is_main():
             typer.echo(yaml.safe_dump(summary, sort_keys=False).rstrip())
 
 
-def _exec_torchrun(nproc: int) -> None:
-    """Replace this process by torchrun running this same command without ``--nproc`` in ``nproc`` processes on
-    this machine (``--standalone``: a free local rendezvous port)."""
+def _launch(nproc: int, threads: int) -> None:
+    """Run this same command without ``--nproc`` in ``nproc`` processes on this machine through torchrun
+    (``--standalone``: a free local rendezvous port); a process that fails ends the others and this command, with
+    one line (the process's own error is printed above it)."""
+    import logging
+
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import parse_args, run
+
     args, skip = [], False
     for arg in sys.argv[1:]:
         if skip:
@@ -76,8 +84,11 @@ def _exec_torchrun(nproc: int) -> None:
             skip = True
         elif not arg.startswith("--nproc="):
             args.append(arg)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-           "-m", "speechkit", *args]  # fmt: skip
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execv(sys.executable, cmd)
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))  # else torchrun sets 1, with a banner
+    logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)  # its own report of a failure
+    try:
+        run(parse_args(["--standalone", f"--nproc-per-node={nproc}", "-m", "speechkit", *args]))
+    except ChildFailedError as e:
+        rank, failure = e.get_first_failure()
+        raise SpeechkitError(None, f"training stopped: process {rank} of {nproc} exited with status "
+                                   f"{failure.exitcode}") from None

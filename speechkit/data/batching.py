@@ -57,7 +57,8 @@ class DurationBatchSampler(Sampler[list[int]]):
     def __init__(self, durations: Sequence[float], max_seconds: float, max_utts: int | None = None,
                  seed: int = 0, shuffle: bool = True) -> None:
         if max_seconds <= 0 or (max_utts is not None and max_utts < 1):
-            raise ValueError(f"need max_seconds > 0 and max_utts >= 1, got {max_seconds} and {max_utts}")
+            raise SpeechkitError(None, f"a batch needs a positive size limit and room for 1 utterance, got "
+                                       f"{max_seconds:g} and max_utts {max_utts}: check data.max_* in the config")
         self.seed, self.shuffle, self.epoch = seed, shuffle, 0
         self.batches: list[list[int]] = []
         batch: list[int] = []

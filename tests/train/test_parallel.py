@@ -75,3 +75,13 @@ def test_more_processes_than_batches_is_one_clear_error(recipe: Path, cli) -> No
 def test_accum_grad_below_one_is_refused(recipe: Path, cli, value: str) -> None:
     res = cli("train", "--recipe", recipe, "exp_dir=exp/x", f"train.accum_grad={value}")
     assert res.returncode == 1 and "train.accum_grad must be at least 1" in res.stderr, res.stderr
+
+
+def test_errors_under_torchrun_are_lines_not_torchrun_reports(recipe: Path, cli) -> None:
+    res = cli("train", "--recipe", recipe, "--nproc", "2", "exp_dir=exp/x", "train.lr=-1")
+    assert res.returncode == 1 and res.stderr == "error: train.lr must be positive, found -1.0\n", res.stderr
+    res = cli("train", "--recipe", recipe, "--nproc", "2", "exp_dir=exp/x", "data.max_utts=0")  # fails in the workers
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 1 and "Traceback" not in res.stderr and "OMP_NUM_THREADS" not in res.stderr, res.stderr
+    assert lines[-1].startswith("error: training stopped: process") and "exited with status 1" in lines[-1]
+    assert all(line.startswith("error: ") for line in lines), lines  # each process's own line, then the summary
