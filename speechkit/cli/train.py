@@ -56,12 +56,16 @@ def train(
         raise SpeechkitError(config, f"'task' must be one of {', '.join(TASKS)}, found {task!r}")
     cfg = load_config(TASKS[task].config, config, overrides or [])
     check_loop_config(cfg.train)  # a bad config is one line here, not one per process
+    dev = device_of(device)
     if nproc > 1 and "WORLD_SIZE" not in os.environ:
+        if device.startswith("cuda") and nproc > torch.cuda.device_count():
+            raise SpeechkitError(None, f"--nproc {nproc} --device cuda needs a GPU a process; this machine has "
+                                       f"{torch.cuda.device_count()}")  # fmt: skip
         _launch(nproc, threads)
         return
     torch.set_num_threads(threads)
     os.chdir(recipe)
-    with parallel.session(device_of(device)) as process_device:
+    with parallel.session(dev) as process_device:
         summary = fit(TASKS[task], cfg, process_device, restart)
         if parallel.is_main():
             typer.echo(yaml.safe_dump(summary, sort_keys=False).rstrip())
