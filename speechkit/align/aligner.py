@@ -28,7 +28,7 @@ from speechkit.align.durations import (
     resampled_length,
     segments_to_durations,
 )
-from speechkit.align.features import log_mels, padded, read_waves
+from speechkit.align.features import frame_counts, log_mels, padded, read_waves
 from speechkit.align.graph import Graph, Slot, build_graph
 from speechkit.align.transcripts import PhoneIndex, read_phone_sequences, sequence_slots, text_slots
 from speechkit.align.viterbi import runs, viterbi
@@ -117,10 +117,11 @@ def best_paths(model: AlignerModel, feats: Sequence[Tensor], graphs: Sequence[Gr
     """
     model.eval()
     paths: list[np.ndarray] = [np.empty(0)] * len(feats)
-    for batch in DurationBatchSampler([len(f) for f in feats], max_frames, shuffle=False):
+    frames = frame_counts(feats)
+    for batch in DurationBatchSampler(frames, max_frames, shuffle=False):
         x, lengths = padded([feats[i] for i in batch], device)
         scores = model.emissions(model(x, lengths)).cpu()
-        for rows in viterbi_groups([len(feats[i]) * graphs[i].n_states for i in batch]):
+        for rows in viterbi_groups([frames[i] * graphs[i].n_states for i in batch]):
             found = viterbi([scores[r, : lengths[r]] for r in rows], [graphs[batch[r]] for r in rows])
             for r, path in zip(rows, found):
                 assert path is not None, "graphs are checked against the frame count when built"

@@ -13,6 +13,7 @@ epochs. Nothing here reads reference alignments.
 from __future__ import annotations
 
 import random
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -26,7 +27,7 @@ from torch import Tensor
 
 from speechkit.align.aligner import best_paths, build_graphs, utterance_slots
 from speechkit.align.config import AlignerConfig, TrainConfig
-from speechkit.align.features import log_mels, padded, read_waves
+from speechkit.align.features import FeatureStore, padded
 from speechkit.align.graph import SPN_PHONE, Graph, Slot
 from speechkit.align.transcripts import PhoneIndex
 from speechkit.config import save_config
@@ -96,22 +97,31 @@ def train_epoch(model: AlignerModel, opt: torch.optim.Optimizer, feats: Sequence
 
 
 def train_aligner(model: AlignerModel, utts: Sequence[Utterance], slots: Sequence[Sequence[Slot]], cfg: TrainConfig,
-                  seed: int = 0, device: str | torch.device = "cpu", console: Console | None = None) -> AlignerModel:
+                  seed: int = 0, device: str | torch.device = "cpu", console: Console | None = None,
+                  workdir: str | Path | None = None) -> AlignerModel:  # fmt: skip
     """Train ``model`` (freshly built) on ``utts`` spoken as ``slots`` with the schedule ``cfg``; see the module
-    docstring. Returns it in eval mode with priors from the final alignment."""
-    console = console or Console(stderr=True, soft_wrap=True)
+    docstring. The features wait on disk in a temporary file under ``workdir`` (default: the system's temporary
+    folder). Returns the model in eval mode with priors from the final alignment."""
+    with tempfile.TemporaryDirectory(prefix=".aligner-feats.", dir=workdir) as tmp:
+        feats = FeatureStore.build(model.to(device), utts, Path(tmp) / "feats.f32", device)
+        try:
+            return _train(model, utts, slots, cfg, seed, device, console or Console(stderr=True, soft_wrap=True), feats)
+        finally:
+            feats.close()
+
+
+def _train(model: AlignerModel, utts: Sequence[Utterance], slots: Sequence[Sequence[Slot]], cfg: TrainConfig,
+           seed: int, device: str | torch.device, console: Console, feats: FeatureStore) -> AlignerModel:  # fmt: skip
     torch.manual_seed(seed)
     random.seed(seed)
-    model.to(device)
     t0 = time.time()
-    feats = log_mels(model, read_waves(utts, model.cfg.features.sample_rate), device)
     mean, std = accumulate_stats(padded([f], "cpu") for f in feats)
     model.cmvn.set_stats(mean.float().to(device), std.float().to(device))
-    graphs = build_graphs(utts, slots, model, [len(f) for f in feats])
+    graphs = build_graphs(utts, slots, model, feats.lengths)
     targets = [flat_start(f, s, model, cfg.flat_start_energy) for f, s in zip(feats, slots)]
-    console.print(f"features of {len(utts)} utterances ({sum(map(len, feats))} frames) in {time.time() - t0:.0f} s")
+    console.print(f"features of {len(utts)} utterances ({sum(feats.lengths)} frames) in {time.time() - t0:.0f} s")
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
-    sampler = DurationBatchSampler([len(f) for f in feats], cfg.batch_frames, seed=seed)
+    sampler = DurationBatchSampler(feats.lengths, cfg.batch_frames, seed=seed)
     epoch = 0
     with progress_bar() as bar:
         for round_ in range(cfg.rounds):
@@ -147,7 +157,8 @@ def train_new_aligner(data_dir: str | Path, model_dir: str | Path, cfg: AlignerC
     torch.manual_seed(seed)
     model = build_model(KIND, cfg.model)
     slots = utterance_slots(utts, data_dir, PhoneIndex(model.phones), lexicon, None)
-    train_aligner(model, utts, slots, cfg.train, seed, device)
+    Path(model_dir).parent.mkdir(parents=True, exist_ok=True)
+    train_aligner(model, utts, slots, cfg.train, seed, device, workdir=Path(model_dir).parent)
     with atomic_dir(model_dir) as tmp:
         save_model(tmp, KIND, model)
         save_config(cfg, tmp / "config.yaml")
