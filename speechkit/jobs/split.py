@@ -48,21 +48,21 @@ def split_data_dir(data_dir: Path, n: int, dest: Path) -> list[Path]:
     return parts
 
 
-def merge_outputs(job_outs: list[Path], out: Path) -> list[str]:
-    """Concatenate, in job order, each file the jobs wrote into ``out`` (atomically, file by file); move their
-    subfolders' files (one per utterance, e.g. TextGrids) into the same subfolders of ``out``. Returns the names
-    of the merged files."""
+def merge_outputs(job_outs: list[Path], out: Path) -> None:
+    """Into ``out``: each file that several jobs wrote (a table), concatenated in job order and written atomically;
+    each file only one job wrote (one per utterance, e.g. a TextGrid), moved, subfolders included."""
     out.mkdir(parents=True, exist_ok=True)
-    names = sorted({p.name for d in job_outs for p in d.iterdir() if p.is_file()})
-    for name in names:
-        with atomic_path(out / name) as tmp, open(tmp, "wb") as f:
-            for d in job_outs:
-                if (d / name).is_file():
-                    f.write((d / name).read_bytes())
+    owners: dict[Path, list[Path]] = {}
     for d in job_outs:
         for p in sorted(d.rglob("*")):
-            if p.is_file() and p.parent != d:
-                target = out / p.relative_to(d)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(p, target)
-    return names
+            if p.is_file():
+                owners.setdefault(p.relative_to(d), []).append(d)
+    for rel, dirs in sorted(owners.items()):
+        target = out / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if len(dirs) == 1:
+            shutil.move(dirs[0] / rel, target)
+            continue
+        with atomic_path(target) as tmp, open(tmp, "wb") as f:
+            for d in dirs:
+                f.write((d / rel).read_bytes())
