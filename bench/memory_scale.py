@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -93,6 +94,8 @@ def main() -> None:
         for name, cmd in stages(w, asr):
             if only and name not in only:
                 continue
+            if name.startswith("train"):
+                shutil.rmtree(w / "exp" / "tts", ignore_errors=True)  # a finished run would resume and do nothing
             results.setdefault(name, []).append(measure(cmd))
             print(f"x{scale} {name}: {results[name][-1][0]:.0f} MiB, {results[name][-1][1]:.0f} s", flush=True)
             if name == "import dev" and not asr.exists() and not only:  # the decoder's model, once, on the first scale's data

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -114,6 +114,7 @@ MINI_CVSS_TINY = "--train-pairs 24 --dev-pairs 6 --test-pairs 6 --train-speakers
 
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]
 EGS = Path(__file__).parents[1] / "egs"
+TOOLS = Path(__file__).parents[1] / "tools"
 
 
 def _environ(env: dict[str, str]) -> dict[str, str] | None:
@@ -307,3 +308,17 @@ def copy_recipe() -> Callable[[str, Path, dict[str, str]], Path]:
 def run_recipe() -> Callable[..., subprocess.CompletedProcess[str]]:
     """``run_recipe(recipe_dir, "--stage", "3")``: ``bash run.sh ARGS`` with one torch thread."""
     return _run_recipe
+
+
+@pytest.fixture(scope="session")
+def slurm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A one-node Slurm cluster for the session (tools/slurm_localhost.sh): starts slurmctld and slurmd on this
+    machine; yields the environment (``SLURM_CONF``) that reaches them."""
+    if shutil.which("slurmctld") is None or shutil.which("sbatch") is None:
+        pytest.fail("Slurm is not installed: run tools/install_slurm.sh as root (CI does)")
+    where = tmp_path_factory.mktemp("slurm")
+    res = subprocess.run(["bash", str(TOOLS / "slurm_localhost.sh"), "start", str(where)], capture_output=True,
+                         text=True, check=False)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    yield {"SLURM_CONF": str(where / "slurm.conf")}
+    subprocess.run(["bash", str(TOOLS / "slurm_localhost.sh"), "stop", str(where)], check=False)

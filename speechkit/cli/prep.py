@@ -8,6 +8,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from speechkit.cli.common import CMD_HELP
+
 app = typer.Typer(no_args_is_help=True, help="Build mini corpora and prepare corpora into data directories.")
 console = Console(stderr=True, soft_wrap=True)
 
@@ -203,7 +205,9 @@ def lang(
 def tts_features(
     data: Path = typer.Option(..., "--data", help="Data dir with durations, phones and frame_range (speechkit align)."),
     out: Path = OUT,
-    nj: int = NJ,
+    nj: int = typer.Option(2, "--nj", min=1, help="Jobs: worker processes here (--cmd local), or parts of DATA "
+                           "run as Slurm jobs (logs in OUT/log)."),
+    cmd: str = typer.Option("local", "--cmd", envvar="SPEECHKIT_CMD", help=CMD_HELP),
 ) -> None:
     """Write OUT/<utt>.npz (log-mel, token log-F0 and energy) and OUT/stats.json (their means and deviations).
 
@@ -212,12 +216,26 @@ def tts_features(
     [bold]Examples[/]
 
       speechkit prep tts-features --data data/train --out exp/feats/train --nj 2
+
+      speechkit prep tts-features --data data/train --out exp/feats/train --nj 16 --cmd "slurm --mem 2G"
     """
     from speechkit.features.mel import TTS_MEL
-    from speechkit.tts.features import extract_tts_features
+    from speechkit.jobs.backend import Cmd
+    from speechkit.tts.features import extract_tts_features, merge_stats
 
+    jobs = Cmd.parse(cmd)
     t0 = time.time()
-    stats = extract_tts_features(data, out, TTS_MEL, nj)
+    if jobs.backend == "local":
+        stats = extract_tts_features(data, out, TTS_MEL, nj)
+    else:
+        import json
+
+        from speechkit.jobs.run import run_as_jobs
+        from speechkit.utils.atomic import atomic_dir
+
+        with atomic_dir(out) as tmp:
+            run_as_jobs("tts-features", data, tmp, nj, jobs, combine={"stats.json": merge_stats})
+        stats = json.loads((out / "stats.json").read_text())
     counts = {"utterances": stats["utterances"], "frames": stats["frames"]}
     _report("TTS features", counts, out, t0)
     if stats["unvoiced_utterances"]:

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from speechkit.cli.common import CMD_HELP
 from speechkit.errors import SpeechkitError
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -31,6 +32,9 @@ def synth(
     threads: int = typer.Option(1, "--threads", min=1,
                                 help="CPU threads of torch (Griffin-Lim's small FFTs gain little from more)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    nj: int = typer.Option(1, "--nj", min=1, help="Jobs (with --data): DATA split into NJ parts synthesized side "
+                           "by side, one thread each (logs in OUT/log)."),
+    cmd: str = typer.Option("local", "--cmd", envvar="SPEECHKIT_CMD", help=CMD_HELP),
 ) -> None:
     """Synthesize speech; prints the real-time factor (acoustic model + vocoder time per second of audio).
 
@@ -49,6 +53,7 @@ def synth(
     import torch
 
     from speechkit.cli.common import device_of
+    from speechkit.jobs.backend import Cmd
     from speechkit.models.variance import Controls
     from speechkit.tts.synth import (Synthesizer, read_text_lines, synthesize_data_dir, synthesize_text,
                                      synthesize_text_file)  # fmt: skip
@@ -59,6 +64,13 @@ def synth(
         raise SpeechkitError(None, "--text needs --out FILE.wav")
     if text_file is not None:
         read_text_lines(text_file)  # a bad file fails before the model loads
+    jobs = Cmd.parse(cmd)
+    if data is not None and (nj > 1 or jobs.backend != "local"):
+        from speechkit.models.builder import load_model_config
+
+        load_model_config(model)  # a wrong model dir is one line here, not a failure in every job
+        _synth_as_jobs(data, out or model / f"synth_{data.name}", nj, jobs)
+        return
     controls = Controls(speed, pitch_scale, energy_scale)
     torch.set_num_threads(threads)
     syn = Synthesizer(model, vocoder, device_of(device), gl_iters)
@@ -76,3 +88,23 @@ def synth(
     t = syn.timing
     console.print(f"[green]synth[/] -> {escape(str(out))}  ({detail}; RTF {t.rtf:.3f}: acoustic "
                   f"{t.acoustic:.2f} s + vocoder {t.vocoder:.2f} s)")  # fmt: skip
+
+
+def _synth_as_jobs(data: Path, out: Path, nj: int, jobs: object) -> None:
+    """DATA split into up to NJ parts, each synthesized by this same command as a job, merged into OUT (replaced
+    atomically); ``wav.scp`` names the waves where they end up."""
+    import json
+    from functools import partial
+
+    from speechkit.jobs.run import run_as_jobs
+    from speechkit.jobs.split import relocated_table
+    from speechkit.tts.synth import merge_synth_info
+    from speechkit.utils.atomic import atomic_dir
+
+    with atomic_dir(out) as tmp:
+        combine = {"wav.scp": partial(relocated_table, out), "synth.json": merge_synth_info}
+        n_jobs = run_as_jobs("synth", data, tmp, nj, jobs, combine=combine)
+    info = json.loads((out / "synth.json").read_text())
+    console.print(f"[green]synth[/] -> {escape(str(out))}  ({info['utterances']} utterances from {info['source']} in "
+                  f"{n_jobs} jobs, logs in {escape(str(out / 'log'))}, {info['audio_s']:.1f} s; RTF {info['rtf']:.3f}: "
+                  f"acoustic {info['acoustic_s']:.2f} s + vocoder {info['vocoder_s']:.2f} s)")  # fmt: skip

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from speechkit.jobs.backend import Cmd, run_jobs
-from speechkit.jobs.split import merge_outputs, split_data_dir
+from speechkit.jobs.split import Combine, merge_outputs, split_data_dir
 
 
 def with_options(argv: Sequence[str], options: Mapping[str, str]) -> list[str]:
@@ -37,9 +37,10 @@ def with_options(argv: Sequence[str], options: Mapping[str, str]) -> list[str]:
 
 
 def run_as_jobs(stage: str, data_dir: Path, out_dir: Path, nj: int, cmd: Cmd, command: Sequence[str] | None = None,
-                threads: int = 1) -> int:  # fmt: skip
+                threads: int = 1, combine: Mapping[str, Combine] | None = None) -> int:  # fmt: skip
     """Run ``command`` (``speechkit`` arguments; default: this command line) as up to ``nj`` jobs over
-    ``data_dir``'s parts into ``out_dir``; returns the number of jobs (no more than there are utterances)."""
+    ``data_dir``'s parts into ``out_dir``; returns the number of jobs (no more than there are utterances).
+    ``combine`` merges the files that are not tables or one job's own (:func:`~speechkit.jobs.split.merge_outputs`)."""
     work = out_dir / f"split{nj}"
     shutil.rmtree(work, ignore_errors=True)  # an interrupted run's
     parts = split_data_dir(data_dir, nj, work / "data")
@@ -49,6 +50,6 @@ def run_as_jobs(stage: str, data_dir: Path, out_dir: Path, nj: int, cmd: Cmd, co
                            {"--data": str(part), "--out": str(job_out), "--nj": "1", "--cmd": "local"})]
             for part, job_out in zip(parts, outs)]  # fmt: skip
     run_jobs(stage, jobs, out_dir / "log", cmd, threads)
-    merge_outputs(outs, out_dir)
+    merge_outputs(outs, out_dir, combine)
     shutil.rmtree(work)
     return len(jobs)

@@ -8,13 +8,15 @@ their recordings (``wav.scp`` under ``segments``) or their speakers; ``spk2utt``
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from speechkit.data.datadir import spk2utt_of
 from speechkit.data.table import read_table, scan_table, write_table
 from speechkit.errors import SpeechkitError
-from speechkit.utils.atomic import atomic_path
+from speechkit.utils.atomic import OWNED, atomic_path, write_text_atomic
 
 
 def utterance_ids(data_dir: Path) -> list[str]:
@@ -48,21 +50,41 @@ def split_data_dir(data_dir: Path, n: int, dest: Path) -> list[Path]:
     return parts
 
 
-def merge_outputs(job_outs: list[Path], out: Path) -> None:
-    """Into ``out``: each file that several jobs wrote (a table), concatenated in job order and written atomically;
-    each file only one job wrote (one per utterance, e.g. a TextGrid), moved, subfolders included."""
+Combine = Callable[[list[Path], Path], str]
+"""Merges the copies of one file that several jobs wrote (their paths, in job order) into the text of ``target``."""
+
+
+def merge_outputs(job_outs: list[Path], out: Path, combine: Mapping[str, Combine] | None = None) -> None:
+    """Into ``out``: each file named in ``combine`` (a path relative to the job dirs) made by its function; each other
+    file that several jobs wrote (a table), concatenated in job order and written atomically; each file only one job
+    wrote (one per utterance, e.g. a TextGrid), moved, subfolders included. The jobs' ownership marks are dropped."""
+    combine = combine or {}
     out.mkdir(parents=True, exist_ok=True)
     owners: dict[Path, list[Path]] = {}
     for d in job_outs:
         for p in sorted(d.rglob("*")):
-            if p.is_file():
+            if p.is_file() and p.name != OWNED:
                 owners.setdefault(p.relative_to(d), []).append(d)
-    for rel, dirs in sorted(owners.items()):
+    for rel, dirs in sorted(owners.items(), key=lambda item: (str(item[0]) in combine, item[0])):
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        if len(dirs) == 1:
+        if str(rel) in combine:
+            write_text_atomic(target, combine[str(rel)]([d / rel for d in dirs], target))
+        elif len(dirs) == 1:
             shutil.move(dirs[0] / rel, target)
-            continue
-        with atomic_path(target) as tmp, open(tmp, "wb") as f:
-            for d in dirs:
-                f.write((d / rel).read_bytes())
+        else:
+            with atomic_path(target) as tmp, open(tmp, "wb") as f:
+                for d in dirs:
+                    f.write((d / rel).read_bytes())
+
+
+def relocated_table(dest: Path, files: list[Path], target: Path) -> str:
+    """A :data:`Combine` for tables whose values are files in their job's output dir (a ``wav.scp`` of written
+    waves): concatenated, each such path pointing into ``dest``, the merged output's final place, instead."""
+    lines = []
+    for f in files:
+        job_dir = str(f.parent.resolve()) + os.sep
+        for key, value in read_table(f).items():
+            moved = str(dest.resolve() / value[len(job_dir) :]) if value.startswith(job_dir) else value
+            lines.append(f"{key} {moved}\n")
+    return "".join(lines)

@@ -15,8 +15,10 @@ leaves the previous output (or none), never a half-written one.
 
 from __future__ import annotations
 
+import functools
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from speechkit.features.energy import energy
 from speechkit.features.mel import MelConfig, log_mel, n_frames
 from speechkit.features.pitch import f0, interpolate_unvoiced, phone_average
 from speechkit.utils.atomic import atomic_dir, write_text_atomic
-from speechkit.utils.parallel import parallel_map
+from speechkit.utils.parallel import parallel_imap
 
 ALIGNMENT_FILES = ("phones", "durations", "frame_range")
 
@@ -83,9 +85,67 @@ def featurize(job: Job) -> Sums:
     return Sums(len(mel), mel64.sum(0), np.square(mel64).sum(0), pitch, token_energy)
 
 
-def _mean_std(values: np.ndarray) -> dict[str, float]:
-    values = values[~np.isnan(values)]
-    return {"mean": float(values.mean()), "std": float(values.std())}
+@dataclass
+class Totals:
+    """Running float64 sums of the statistics: they add up over utterances and over jobs, so neither a long corpus
+    nor a split into jobs keeps per-utterance values. ``pitch`` and ``energy``: count, sum and sum of squares of
+    the token values (NaN pitch skipped)."""
+
+    utterances: int = 0
+    unvoiced: int = 0
+    frames: int = 0
+    mel_sum: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    mel_sq: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    pitch: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    energy: np.ndarray = field(default_factory=lambda: np.zeros(3))
+
+    def add(self, s: Sums) -> None:
+        voiced = s.pitch[~np.isnan(s.pitch)]
+        self.utterances, self.unvoiced = self.utterances + 1, self.unvoiced + (not len(voiced))
+        self.frames += s.frames
+        self.mel_sum = s.mel_sum + (self.mel_sum if len(self.mel_sum) else 0)
+        self.mel_sq = s.mel_sq + (self.mel_sq if len(self.mel_sq) else 0)
+        self.pitch = self.pitch + _moments(voiced)
+        self.energy = self.energy + _moments(s.energy)
+
+    def merged(self, other: Totals) -> Totals:
+        return Totals(self.utterances + other.utterances, self.unvoiced + other.unvoiced, self.frames + other.frames,
+                      self.mel_sum + other.mel_sum, self.mel_sq + other.mel_sq, self.pitch + other.pitch,
+                      self.energy + other.energy)  # fmt: skip
+
+    def stats(self, mel: MelConfig) -> dict[str, Any]:
+        """What ``stats.json`` holds: means and deviations, counts, and the sums themselves (to merge jobs')."""
+        mel_mean = self.mel_sum / self.frames
+        mel_std = np.sqrt(np.maximum(self.mel_sq / self.frames - mel_mean**2, 0.0))
+        return {"mel_config": asdict(mel), "pitch": _mean_std(self.pitch), "energy": _mean_std(self.energy),
+                "mel": {"mean": mel_mean.tolist(), "std": mel_std.tolist()}, "utterances": self.utterances,
+                "frames": self.frames, "unvoiced_utterances": self.unvoiced,
+                "sums": {"mel_sum": self.mel_sum.tolist(), "mel_sq": self.mel_sq.tolist(),
+                         "pitch": self.pitch.tolist(), "energy": self.energy.tolist()}}  # fmt: skip
+
+    @classmethod
+    def of_stats(cls, stats: dict[str, Any]) -> Totals:
+        sums = stats["sums"]
+        arrays = (np.array(sums[k], dtype=np.float64) for k in ("mel_sum", "mel_sq", "pitch", "energy"))
+        return cls(stats["utterances"], stats["unvoiced_utterances"], stats["frames"], *arrays)
+
+
+def _moments(values: np.ndarray) -> np.ndarray:
+    values = values.astype(np.float64)
+    return np.array([len(values), values.sum(), np.square(values).sum()])
+
+
+def _mean_std(moments: np.ndarray) -> dict[str, float]:
+    n, total, squares = moments
+    mean = total / n if n else float("nan")
+    return {"mean": float(mean), "std": float(np.sqrt(max(squares / n - mean**2, 0.0))) if n else float("nan")}
+
+
+def merge_stats(paths: Sequence[Path], target: Path) -> str:
+    """One ``stats.json`` (for ``target``) from the jobs' ``stats.json`` files: their sums added."""
+    stats = [json.loads(p.read_text()) for p in paths]
+    totals = functools.reduce(Totals.merged, map(Totals.of_stats, stats))
+    return json.dumps(totals.stats(MelConfig(**stats[0]["mel_config"])), indent=1)
 
 
 def extract_tts_features(data_dir: str | Path, out: str | Path, mel: MelConfig, nj: int = 2) -> dict[str, Any]:
@@ -109,20 +169,10 @@ def extract_tts_features(data_dir: str | Path, out: str | Path, mel: MelConfig, 
                                                              f"{len(u.extra['phones'].split())} phones")  # fmt: skip
             first, end = (int(x) for x in u.extra["frame_range"].split())
             jobs.append(Job(u.utt, u.wav, durations, first, end, str(key_file(tmp, u.utt, ".npz")), mel, str(data_dir)))
-        sums = parallel_map(featurize, jobs, nj, f"TTS features {data_dir}")
-        frames = sum(s.frames for s in sums)
-        mel_mean = sum(s.mel_sum for s in sums) / frames
-        mel_std = np.sqrt(np.maximum(sum(s.mel_sq for s in sums) / frames - mel_mean**2, 0.0))
-        pitch = np.concatenate([s.pitch for s in sums])
-        stats = {
-            "mel_config": asdict(mel),
-            "pitch": _mean_std(pitch),
-            "energy": _mean_std(np.concatenate([s.energy for s in sums])),
-            "mel": {"mean": mel_mean.tolist(), "std": mel_std.tolist()},
-            "utterances": len(utts),
-            "frames": frames,
-            "unvoiced_utterances": sum(bool(np.isnan(s.pitch).all()) for s in sums),
-        }
+        totals = Totals()
+        for sums in parallel_imap(featurize, jobs, nj, f"TTS features {data_dir}"):
+            totals.add(sums)
+        stats = totals.stats(mel)
         write_text_atomic(tmp / "stats.json", json.dumps(stats, indent=1))
     return stats
 

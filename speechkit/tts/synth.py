@@ -181,6 +181,17 @@ def synthesize_data_dir(syn: Synthesizer, data_dir: str | Path, out: str | Path,
     return source
 
 
+def merge_synth_info(files: Sequence[Path], target: Path) -> str:
+    """One ``synth.json`` from the jobs' (for ``target``): utterances and seconds added, the real-time factor
+    recomputed from them."""
+    infos = [json.loads(f.read_text()) for f in files]
+    merged = dict(infos[0])
+    for key in ("utterances", "audio_s", "acoustic_s", "vocoder_s"):
+        merged[key] = sum(info[key] for info in infos)
+    merged["rtf"] = Timing(merged["acoustic_s"], merged["vocoder_s"], merged["audio_s"]).rtf
+    return json.dumps(merged, indent=1) + "\n"
+
+
 def read_text_lines(path: str | Path) -> dict[str, str]:
     """``{id: text}`` of a text file, one utterance a line: ``TEXT``, or ``ID<TAB>TEXT`` to name it. A line without
     an id is ``utt<line number>`` (zero-padded to 6 digits, so ids sort in file order); blank lines are skipped."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 from rich.console import Console
@@ -36,7 +36,14 @@ def _one_thread() -> None:
 
 def parallel_map(fn: Callable[[T], R], items: Sequence[T], nj: int, description: str,
                  fresh_process: bool = False, preload: Sequence[str] = ()) -> list[R]:
-    """``[fn(x) for x in items]`` over ``nj`` worker processes.
+    """``[fn(x) for x in items]`` over ``nj`` worker processes (see :func:`parallel_imap`)."""
+    return list(parallel_imap(fn, items, nj, description, fresh_process, preload))
+
+
+def parallel_imap(fn: Callable[[T], R], items: Sequence[T], nj: int, description: str,
+                  fresh_process: bool = False, preload: Sequence[str] = ()) -> Iterator[R]:
+    """``fn(x)`` for each of ``items`` over ``nj`` worker processes, yielded in input order as they come (a caller
+    that folds them keeps no list of results).
 
     Workers come from a fork server that has imported ``fn``'s module and ``preload`` but run nothing, so C
     libraries with global state (eSpeak) are never shared and imports are paid once. With ``fresh_process``
@@ -47,17 +54,15 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], nj: int, description:
     nj = max(1, min(nj, len(items)))
     with progress_bar() as bar:
         task = bar.add_task(description, total=len(items))
-        results = []
         if nj <= 1 and not fresh_process:
             for item in items:
-                results.append(fn(item))
+                yield fn(item)
                 bar.advance(task)
-            return results
+            return
         chunk = 1 if fresh_process else max(1, min(16, len(items) // (nj * 8)))
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload([fn.__module__, *preload])
         with ctx.Pool(nj, _one_thread, maxtasksperchild=1 if fresh_process else None) as pool:
             for result in pool.imap(fn, items, chunksize=chunk):
-                results.append(result)
+                yield result
                 bar.advance(task)
-        return results

@@ -221,3 +221,34 @@ def test_synth_data_killed_midway_reruns_to_the_same_audio(recipe: Path, trained
     for wav in (tmp_path / "a").glob("*.wav"):
         assert wav.read_bytes() == (tmp_path / "b" / wav.name).read_bytes(), wav.name
     assert read_table(tmp_path / "a" / "durations") == read_table(tmp_path / "b" / "durations")
+
+
+def test_features_and_synth_as_jobs_write_what_one_process_writes(recipe: Path, trained: Path, tmp_path: Path, cli,
+                                                                   slurm: dict[str, str]) -> None:  # fmt: skip
+    data = recipe / "data" / "train"
+    one, jobs = tmp_path / "feats_one", tmp_path / "feats_jobs"
+    assert cli("prep", "tts-features", "--data", data, "--out", one, "--nj", "1", **ONE_THREAD).returncode == 0
+    res = cli("prep", "tts-features", "--data", data, "--out", jobs, "--nj", "3", "--cmd", "slurm", **slurm)
+    assert res.returncode == 0, res.stderr
+    assert sorted(p.name for p in (jobs / "log").glob("*.rc")) == [f"tts-features.{j}.rc" for j in (1, 2, 3)]
+    for npz in one.glob("*.npz"):
+        with np.load(npz) as a, np.load(jobs / npz.name) as b:
+            assert all(np.array_equal(a[k], b[k]) for k in ("mel", "pitch", "energy")), npz.name
+    a, b = (json.loads((d / "stats.json").read_text()) for d in (one, jobs))
+    assert a["utterances"] == b["utterances"] == 10 and a["frames"] == b["frames"]
+    for key in ("pitch", "energy", "mel"):
+        assert np.allclose(np.array(list(a[key].values())), np.array(list(b[key].values())), rtol=1e-9), key
+    assert not list(jobs.glob("split*"))
+    synth = ["synth", "--model", trained, "--data", data, "--source", "phones", "--gl-iters", "4"]
+    assert cli(*synth, "--out", tmp_path / "s_one", **ONE_THREAD).returncode == 0
+    res = cli(*synth, "--out", tmp_path / "s_jobs", "--nj", "2", "--cmd", "slurm", **slurm)
+    assert res.returncode == 0 and "in 2 jobs" in res.stderr, res.stderr
+    for name in ("phones", "durations"):
+        assert read_table(tmp_path / "s_one" / name) == read_table(tmp_path / "s_jobs" / name)
+    wavs = read_table(tmp_path / "s_jobs" / "wav.scp")
+    assert wavs == {u: str((tmp_path / "s_jobs" / f"{u}.wav").resolve()) for u in read_table(data / "wav.scp")}
+    for utt, path in wavs.items():  # batches of other neighbours pad differently: the same audio within 40 dB SNR
+        a, b = sf.read(path)[0], sf.read(tmp_path / "s_one" / f"{utt}.wav")[0]
+        assert len(a) == len(b) and np.sum(np.square(a - b)) < 1e-4 * np.sum(np.square(b)), utt
+    info = json.loads((tmp_path / "s_jobs" / "synth.json").read_text())
+    assert info["utterances"] == 10 and info["source"] == "phones" and info["rtf"] > 0
