@@ -6,14 +6,20 @@ User errors (:class:`~speechkit.errors.SpeechkitError`) print one line and exit 
 
 from __future__ import annotations
 
+import os
 import sys
 
-import typer
-from rich.console import Console
-from rich.text import Text
+# Before torch loads: its CPU allocator then page-aligns blocks of 2 MB and more (and asks for huge pages), which
+# keeps glibc's heap from fragmenting as batches of ever-different sizes come and go. Without it, aligning five
+# copies of the mini LJSpeech corpus peaked at 2.8 GB against 1.3 GB (8 % slower); THP_MEM_ALLOC_ENABLE=0 opts out.
+os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
 
-from speechkit.cli import align, data, decode, lm, prep, score, synth, train
-from speechkit.errors import SpeechkitError
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.text import Text  # noqa: E402
+
+from speechkit.cli import align, data, decode, lm, prep, score, synth, train  # noqa: E402
+from speechkit.errors import SpeechkitError  # noqa: E402
 
 app = typer.Typer(
     name="speechkit",
