@@ -62,11 +62,11 @@ class AudioTask:
     def num_batches(self, epoch: int) -> int:
         return len(self.sampler)
 
-    def train_batches(self, epoch: int) -> DataLoader:
+    def train_batches(self, epoch: int, pin_memory: bool = False) -> DataLoader:
         self.sampler.set_epoch(epoch)
         self.train_set.set_epoch(epoch)
         return DataLoader(self.train_set, batch_sampler=self.sampler, collate_fn=self.collate_batch,
-                          num_workers=self.num_workers)  # fmt: skip
+                          num_workers=self.num_workers, pin_memory=pin_memory)  # fmt: skip
 
     def collate_batch(self, items: list[Any]) -> dict[str, Any]:
         """Items of the training or validation set into a batch (a task with more than audio and integer targets
@@ -74,7 +74,7 @@ class AudioTask:
         return collate(items)
 
     def features(self, model: ConformerCTC, batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
-        batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+        batch = {k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
         batch["feats"], batch["feat_lengths"] = model.features(batch["wav"], batch["wav_lengths"])
         return batch
 

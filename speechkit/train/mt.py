@@ -104,15 +104,15 @@ class MTTask:
     def num_batches(self, epoch: int) -> int:
         return len(self.sampler)
 
-    def train_batches(self, epoch: int) -> DataLoader:
+    def train_batches(self, epoch: int, pin_memory: bool = False) -> DataLoader:
         self.sampler.set_epoch(epoch)
-        return DataLoader(self.train_set, batch_sampler=self.sampler, collate_fn=_collate)
+        return DataLoader(self.train_set, batch_sampler=self.sampler, collate_fn=_collate, pin_memory=pin_memory)
 
     def start_epoch(self, model: MTModel, epoch: int) -> None:
         """Nothing to switch."""
 
     def features(self, model: MTModel, batch: dict[str, Tensor], device: torch.device) -> dict[str, Tensor]:
-        return {k: v.to(device) for k, v in batch.items()}
+        return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
     def _ce(self, model: MTModel, b: dict[str, Tensor]) -> Tensor:
         inputs = torch.cat([torch.full_like(b["tgt"][:, :1], EOS_ID), b["tgt"][:, :-1]], 1)

@@ -170,15 +170,15 @@ class TTSTask:
     def num_batches(self, epoch: int) -> int:
         return len(self.sampler)
 
-    def train_batches(self, epoch: int) -> DataLoader:
+    def train_batches(self, epoch: int, pin_memory: bool = False) -> DataLoader:
         self.sampler.set_epoch(epoch)
-        return DataLoader(self.train_set, batch_sampler=self.sampler, collate_fn=collate)
+        return DataLoader(self.train_set, batch_sampler=self.sampler, collate_fn=collate, pin_memory=pin_memory)
 
     def start_epoch(self, model: FastSpeech2, epoch: int) -> None:
         self.batch_in_epoch = 0
 
     def features(self, model: FastSpeech2, batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
-        return {k: v.to(device) if isinstance(v, Tensor) else v for k, v in batch.items()}
+        return {k: v.to(device, non_blocking=True) if isinstance(v, Tensor) else v for k, v in batch.items()}
 
     def _forward(self, model: FastSpeech2, b: dict[str, Any]) -> dict[str, Tensor]:
         return model(b["tokens"], b["token_lengths"], b["durations"], b["pitch"], b["energy"])

@@ -174,18 +174,18 @@ class SegmentTask(ABC):
     def num_batches(self, epoch: int) -> int:
         return len(self.sampler)
 
-    def train_batches(self, epoch: int) -> DataLoader:
+    def train_batches(self, epoch: int, pin_memory: bool = False) -> DataLoader:
         self.segments.set_epoch(epoch)
         self.sampler.set_epoch(epoch)
         return DataLoader(self.segments, batch_sampler=self.sampler, collate_fn=_stack,
-                          num_workers=self.cfg.data.num_workers)  # fmt: skip
+                          num_workers=self.cfg.data.num_workers, pin_memory=pin_memory)  # fmt: skip
 
     def start_epoch(self, model: torch.nn.Module, epoch: int) -> None:
         """Nothing to switch."""
 
     def features(self, model: Any, batch: dict[str, Any], device: torch.device) -> dict[str, Tensor]:
         """``mel`` (B, frames, n_mels): the generator input; ``wav`` (B, segment) and its ``mel_target``."""
-        chunk = batch["chunk"].to(device)
+        chunk = batch["chunk"].to(device, non_blocking=True)
         mel, ctx = self.cfg.model.mel, context_samples(self.cfg.model.mel)
         first, frames = ctx // mel.hop_length, self.cfg.data.segment // mel.hop_length
         with torch.no_grad():
