@@ -16,7 +16,8 @@ console = Console(stderr=True, soft_wrap=True)
 OUT = typer.Option(..., "--out", help="Output directory.")
 ROOT = typer.Option(..., "--corpus-root", help="Corpus root in the real layout.")
 SEED = typer.Option(0, "--seed", help="Random seed: the same seed gives the same corpus.")
-NJ = typer.Option(2, "--nj", min=1, help="Parallel worker processes.")
+NJ = typer.Option(2, "--nj", min=1, help="Jobs: worker processes here (--cmd local), or Slurm jobs.")
+CMD = typer.Option("local", "--cmd", envvar="SPEECHKIT_CMD", help=CMD_HELP)
 
 
 def _report(what: str, counts: dict[str, int] | tuple[int, float], out: Path, t0: float) -> None:
@@ -33,6 +34,7 @@ def mini_fsc(
     out: Path = OUT,
     seed: int = SEED,
     nj: int = NJ,
+    cmd: str = CMD,
     train_speakers: int = typer.Option(50, min=1, help="Speakers in train_data.csv."),
     valid_speakers: int = typer.Option(10, min=1, help="Speakers in valid_data.csv."),
     test_speakers: int = typer.Option(10, min=1, help="Speakers in test_data.csv."),
@@ -47,11 +49,12 @@ def mini_fsc(
 
       speechkit prep mini-fsc --out /tmp/fsc --train-speakers 4 --valid-speakers 2 --test-speakers 2 --phrasings-per-speaker 20
     """
+    from speechkit.jobs.backend import Cmd
     from speechkit.mini.fsc import build_mini_fsc
 
     t0 = time.time()
     speakers = (train_speakers, valid_speakers, test_speakers)
-    counts = build_mini_fsc(out, seed, nj, speakers, phrasings_per_speaker or None, phrasings)
+    counts = build_mini_fsc(out, seed, nj, speakers, phrasings_per_speaker or None, phrasings, Cmd.parse(cmd))
     _report("mini FSC", counts, out, t0)
 
 
@@ -60,6 +63,7 @@ def mini_ljspeech(
     out: Path = OUT,
     seed: int = SEED,
     nj: int = NJ,
+    cmd: str = CMD,
     limit: int = typer.Option(0, min=0, help="Use only the first N sentences (0: all 660)."),
     judge: int = typer.Option(0, min=0, help="Instead: N sentences of random English words in the same voice, "
                               "no TextGrids (training data for the ASR judge, disjoint from the TTS sentences)."),
@@ -74,10 +78,11 @@ def mini_ljspeech(
 
       speechkit prep mini-ljspeech --out downloads/mini_ljspeech_judge --judge 1500
     """
+    from speechkit.jobs.backend import Cmd
     from speechkit.mini.ljspeech import build_mini_ljspeech
 
     t0 = time.time()
-    _report("mini LJSpeech", build_mini_ljspeech(out, seed, nj, limit or None, judge), out, t0)
+    _report("mini LJSpeech", build_mini_ljspeech(out, seed, nj, limit or None, judge, Cmd.parse(cmd)), out, t0)
 
 
 @app.command("mini-cvss")
@@ -85,6 +90,7 @@ def mini_cvss(
     out: Path = OUT,
     seed: int = SEED,
     nj: int = NJ,
+    cmd: str = CMD,
     train_pairs: int = typer.Option(5000, min=1, help="Sentence pairs in train.tsv."),
     dev_pairs: int = typer.Option(200, min=1, help="Sentence pairs in dev.tsv (sentences never in train)."),
     test_pairs: int = typer.Option(200, min=1, help="Sentence pairs in test.tsv (sentences never in train)."),
@@ -101,11 +107,12 @@ def mini_cvss(
 
       speechkit prep mini-cvss --out /tmp/cvss --train-pairs 40 --dev-pairs 8 --test-pairs 8 --train-speakers 4
     """
+    from speechkit.jobs.backend import Cmd
     from speechkit.mini.cvss import build_mini_cvss
 
     t0 = time.time()
     sizes, speakers = (train_pairs, dev_pairs, test_pairs), (train_speakers, dev_speakers, test_speakers)
-    _report("mini CVSS", build_mini_cvss(out, seed, nj, sizes, speakers), out, t0)
+    _report("mini CVSS", build_mini_cvss(out, seed, nj, sizes, speakers, Cmd.parse(cmd)), out, t0)
 
 
 @app.command("cvss")
@@ -207,7 +214,7 @@ def tts_features(
     out: Path = OUT,
     nj: int = typer.Option(2, "--nj", min=1, help="Jobs: worker processes here (--cmd local), or parts of DATA "
                            "run as Slurm jobs (logs in OUT/log)."),
-    cmd: str = typer.Option("local", "--cmd", envvar="SPEECHKIT_CMD", help=CMD_HELP),
+    cmd: str = CMD,
 ) -> None:
     """Write OUT/<utt>.npz (log-mel, token log-F0 and energy) and OUT/stats.json (their means and deviations).
 

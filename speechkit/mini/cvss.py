@@ -27,11 +27,12 @@ import numpy as np
 import soundfile as sf
 
 from speechkit.data.audio import resample, write_audio
+from speechkit.jobs.backend import Cmd
+from speechkit.jobs.map import job_map, work_dir
 from speechkit.lang.espeak import Voice, engine
 from speechkit.mini.fsc import VARIANTS
 from speechkit.mini.sentences import SentencePair, generate_pairs, split_pairs
 from speechkit.utils.atomic import atomic_dir, atomic_path, write_text_atomic
-from speechkit.utils.parallel import parallel_map
 
 SOURCE_RATE = 48000
 TARGET_RATE = 24000
@@ -96,8 +97,9 @@ def _speakers(rng: random.Random, n: int) -> list[tuple[str, Voice, str]]:
 
 
 def build_mini_cvss(out: str | Path, seed: int = 0, nj: int = 2, sizes: tuple[int, int, int] = (5000, 200, 200),
-                    speakers: tuple[int, int, int] = (60, 8, 8)) -> tuple[int, float]:  # fmt: skip
+                    speakers: tuple[int, int, int] = (60, 8, 8), cmd: Cmd = Cmd()) -> tuple[int, float]:  # fmt: skip
     """Write the mini CVSS corpus to ``out`` (replaced atomically); return (sentence pairs, hours of source speech).
+    The clips render on ``nj`` processes here, or as ``nj`` jobs through ``cmd``'s backend.
 
     ``sizes``: train/dev/test sentence pairs; ``speakers``: train/dev/test source speakers.
     """
@@ -132,7 +134,8 @@ def build_mini_cvss(out: str | Path, seed: int = 0, nj: int = 2, sizes: tuple[in
                             rng.uniform(0.05, 0.15), rng.uniform(0.05, 0.15), -3.0, float("inf"), rng.getrandbits(32))
                        for clip, pair in cvss[split]]  # fmt: skip
             batches += [targets[i : i + 50] for i in range(0, len(targets), 50)]
-        seconds = parallel_map(render_all, batches, nj, "mini CVSS clips", True, ["torchaudio"])
+        seconds = job_map(render_all, batches, nj, "mini CVSS clips", cmd, "mini-cvss", work_dir(out), True,
+                          ["torchaudio"])  # fmt: skip
         source_s = sum(s for batch, secs in zip(batches, seconds) if batch[0].path.endswith(".mp3") for s in secs)
         buf = io.StringIO()
         writer = csv.writer(buf, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)

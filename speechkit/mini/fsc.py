@@ -27,9 +27,10 @@ import numpy as np
 
 from speechkit.data.audio import resample, write_audio
 from speechkit.errors import SpeechkitError
+from speechkit.jobs.backend import Cmd
+from speechkit.jobs.map import job_map, work_dir
 from speechkit.lang.espeak import Voice, engine
 from speechkit.utils.atomic import atomic_dir, write_text_atomic
-from speechkit.utils.parallel import parallel_map
 
 SAMPLE_RATE = 16000
 ACCENTS = ("en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-us-nyc")
@@ -103,8 +104,10 @@ def render(job: Job) -> float:
 
 
 def build_mini_fsc(out: str | Path, seed: int = 0, nj: int = 2, speakers: tuple[int, int, int] = (50, 10, 10),
-                   phrasings_per_speaker: int | None = 76, phrasings: str | Path | None = None) -> tuple[int, float]:
-    """Write the mini FSC corpus to ``out`` (replaced atomically); return (utterances, hours).
+                   phrasings_per_speaker: int | None = 76, phrasings: str | Path | None = None,
+                   cmd: Cmd = Cmd()) -> tuple[int, float]:  # fmt: skip
+    """Write the mini FSC corpus to ``out`` (replaced atomically); return (utterances, hours). The speakers render
+    on ``nj`` processes here, or as ``nj`` jobs through ``cmd``'s backend.
 
     ``speakers`` gives the train/valid/test speaker counts; ``phrasings_per_speaker`` samples that many
     phrasings per speaker instead of all (for tests); ``phrasings`` replaces the bundled phrasing list (to
@@ -130,7 +133,8 @@ def build_mini_fsc(out: str | Path, seed: int = 0, nj: int = 2, speakers: tuple[
                     batches[-1].append(Job(rel, text, utt_voice, rng.uniform(0.1, 0.6), rng.uniform(0.1, 0.6),
                                     rng.uniform(-12, -1), rng.uniform(20, 45), rng.getrandbits(32), str(tmp)))
                     rows[split].append([str(len(rows[split])), rel, spk, text, action, obj, location])
-        rendered = parallel_map(render_all, batches, nj, "mini FSC speakers", True, ["torchaudio"])
+        rendered = job_map(render_all, batches, nj, "mini FSC speakers", cmd, "mini-fsc", work_dir(out), True,
+                           ["torchaudio"])  # fmt: skip
         durations = [d for batch in rendered for d in batch]
         for split, split_rows in rows.items():
             buf = io.StringIO()

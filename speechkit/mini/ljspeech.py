@@ -19,10 +19,11 @@ from pathlib import Path
 from speechkit.data.audio import write_audio
 from speechkit.data.text import word_spans
 from speechkit.data.textgrid import write_textgrid
+from speechkit.jobs.backend import Cmd
+from speechkit.jobs.map import job_map, work_dir
 from speechkit.lang.espeak import Voice, engine
 from speechkit.mini.timing import event_words, segments
 from speechkit.utils.atomic import atomic_dir, write_text_atomic
-from speechkit.utils.parallel import parallel_map
 
 VOICE = Voice("en-us", "f3", pitch=55, pitch_range=60, rate=165)
 BATCH = 60  # sentences per worker process
@@ -78,8 +79,9 @@ def render(job: Job) -> float:
 
 
 def build_mini_ljspeech(out: str | Path, seed: int = 0, nj: int = 2, limit: int | None = None,
-                        judge: int = 0) -> tuple[int, float]:  # fmt: skip
-    """Write the mini LJSpeech corpus to ``out`` (replaced atomically); return (utterances, hours).
+                        judge: int = 0, cmd: Cmd = Cmd()) -> tuple[int, float]:  # fmt: skip
+    """Write the mini LJSpeech corpus to ``out`` (replaced atomically); return (utterances, hours). The sentences
+    render on ``nj`` processes here, or as ``nj`` jobs through ``cmd``'s backend.
 
     ``seed`` fixes the per-utterance speaking rate; ``limit`` keeps the first N sentences (for tests). With
     ``judge`` > 0 the corpus is instead that many sentences of random words in the same voice, ids ``JG...``, no
@@ -100,7 +102,8 @@ def build_mini_ljspeech(out: str | Path, seed: int = 0, nj: int = 2, limit: int 
         jobs = [Job(u, norm, VOICE.rate + rng.randint(-15, 15), rng.getrandbits(31), str(tmp), not judge)
                 for u, (_, norm) in zip(ids, sentences)]
         batches = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
-        rendered = parallel_map(render_all, batches, nj, "mini LJSpeech batches", True)
+        rendered = job_map(render_all, batches, nj, "mini LJSpeech batches", cmd, "mini-ljspeech", work_dir(out),
+                           True)  # fmt: skip
         durations = [d for batch in rendered for d in batch]
         lines = [f"{u}|{text}|{norm}\n" for u, (text, norm) in zip(ids, sentences)]
         write_text_atomic(tmp / "metadata.csv", "".join(lines))

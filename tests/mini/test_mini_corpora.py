@@ -55,6 +55,20 @@ def test_mini_fsc_is_deterministic_for_a_seed(tmp_path: Path) -> None:
     assert digest(a) != digest(c)
 
 
+def test_mini_corpora_built_as_slurm_jobs_are_the_ones_built_here(tmp_path: Path, cli, slurm: dict[str, str]) -> None:
+    tiny = ["--seed", "7", "--train-speakers", "1", "--valid-speakers", "1", "--test-speakers", "1",
+            "--phrasings-per-speaker", "3"]  # fmt: skip
+    res = cli("prep", "mini-fsc", "--out", tmp_path / "jobs", "--nj", "2", "--cmd", "slurm", *tiny, **slurm)
+    assert res.returncode == 0, res.stderr
+    assert cli("prep", "mini-fsc", "--out", tmp_path / "here", "--nj", "1", *tiny).returncode == 0
+    assert digest(tmp_path / "jobs") == digest(tmp_path / "here")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here", "jobs"]  # the jobs' work folder is gone
+    res = cli("prep", "mini-cvss", "--out", tmp_path / "bad", "--nj", "2", "--cmd", "slurm --bogus-option", *tiny[:2],
+              **slurm)  # fmt: skip
+    assert res.returncode == 1 and res.stderr.startswith("error: --cmd slurm: sbatch ")
+    assert not (tmp_path / "bad").exists()
+
+
 def test_mini_ljspeech_textgrids_match_audio_and_transcripts(tiny_lj: Path) -> None:
     lines = (tiny_lj / "metadata.csv").read_text().splitlines()
     assert len(lines) == 12
