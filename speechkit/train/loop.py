@@ -373,7 +373,8 @@ def _train_epoch(task: Task, step_fn: Step, model: nn.Module, optimizers: Optimi
         t_window, n_window, steps_window = time.perf_counter(), 0, 0
         summed: dict[str, float] = {}  # the metrics of the step's batches so far
         bad = None  # this process's batch whose loss was not finite
-        for local, (batch, waited) in enumerate(_timed(task.train_batches(epoch, pin_memory=device.type == "cuda"))):
+        batches = task.train_batches(epoch, pin_memory=device.type == "cuda")
+        for local, (batch, waited) in enumerate(_timed(batches)):
             first, last = local % accum == 0, local % accum == accum - 1
             torch.manual_seed(parallel.batch_seed(cfg.seed, epoch, layout.position(local)))
             t0 = time.perf_counter()

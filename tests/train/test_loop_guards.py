@@ -21,7 +21,7 @@ class PoisonedTask:
         self.poisoned = poisoned
         self.x = torch.randn(4, 3, generator=torch.Generator().manual_seed(0))
 
-    def train_batches(self, epoch: int) -> list[dict[str, Any]]:
+    def train_batches(self, epoch: int, pin_memory: bool = False) -> list[dict[str, Any]]:
         return [{"utt": [f"e{epoch}-b{i}-u{j}" for j in range(2)], "x": self.x, "bad": epoch == 2 and i == self.poisoned}
                 for i in range(3)]  # fmt: skip
 
