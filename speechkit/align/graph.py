@@ -99,12 +99,13 @@ def build_graph(slots: Sequence[Slot], n_states: int, n_phones: int) -> Graph:
     if can_start:
         raise ValueError("every slot of the graph is optional")
     width = max(len(p) for p in preds)
-    table = np.full((len(preds), width), -1, dtype=np.int64)
+    table = np.full((len(preds), width), -1, dtype=np.int32)
     for s, p in enumerate(preds):
         table[s, : len(p)] = p
     final = np.zeros(len(token_of), dtype=bool)
     final[ends] = True
-    return Graph(tuple(tokens), np.array(token_of), np.array(column), table, np.array(initial), final)
+    return Graph(tuple(tokens), np.array(token_of, np.int32), np.array(column, np.int32), table, np.array(initial),
+                 final)  # fmt: skip
 
 
 def words_slots(prons: Sequence[Sequence[Sequence[Token]]], sil_phone: int) -> list[Slot]:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import random
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import torch.nn.functional as F
 from rich.console import Console
 from torch import Tensor
 
-from speechkit.align.aligner import best_paths, build_graphs, utterance_slots
+from speechkit.align.aligner import fitted_graph, iter_slots, viterbi_paths
 from speechkit.align.config import AlignerConfig, TrainConfig
 from speechkit.align.features import FeatureStore, padded
 from speechkit.align.graph import SPN_PHONE, Graph, Slot
@@ -45,6 +46,8 @@ KIND = "aligner"
 """The aligner's model kind in ``model.yaml``."""
 IGNORE = -100
 """Target of frames that train nothing (``spn``)."""
+TARGET_DTYPE = torch.int16
+"""Frame targets are kept for the whole corpus between realignments: two bytes a frame (classes are few)."""
 
 
 def flat_start(feats: Tensor, slots: Sequence[Slot], model: AlignerModel, energy: float) -> Tensor:
@@ -57,7 +60,7 @@ def flat_start(feats: Tensor, slots: Sequence[Slot], model: AlignerModel, energy
     if end - first < len(tokens) * n_states:
         first, end = 0, len(feats)
     sil = model.phones.index(SIL)
-    targets = torch.full((len(feats),), sil * n_states + n_states // 2, dtype=torch.long)
+    targets = torch.full((len(feats),), sil * n_states + n_states // 2, dtype=TARGET_DTYPE)
     edges = np.linspace(first, end, len(tokens) * n_states + 1).round().astype(int)
     for i, tok in enumerate(tokens):
         for j in range(n_states):
@@ -69,12 +72,14 @@ def flat_start(feats: Tensor, slots: Sequence[Slot], model: AlignerModel, energy
 def path_targets(path: np.ndarray, graph: Graph, n_classes: int) -> Tensor:
     """Frame targets from a state path (``spn`` frames ignored)."""
     columns = torch.from_numpy(graph.column[path])
-    return torch.where(columns < n_classes, columns, IGNORE)
+    return torch.where(columns < n_classes, columns, IGNORE).to(TARGET_DTYPE)
 
 
 def set_priors(model: AlignerModel, targets: Sequence[Tensor]) -> None:
     """State priors from target counts (add-one smoothed), into the model's ``log_prior`` buffer."""
-    counts = torch.bincount(torch.cat([t[t >= 0] for t in targets]), minlength=model.n_classes).double() + 1
+    counts = torch.ones(model.n_classes, dtype=torch.float64)
+    for t in targets:
+        counts += torch.bincount(t[t >= 0].long(), minlength=model.n_classes)
     model.log_prior.copy_((counts / counts.sum()).log().float())
 
 
@@ -86,7 +91,7 @@ def train_epoch(model: AlignerModel, opt: torch.optim.Optimizer, feats: Sequence
     for batch in sampler:
         x, lengths = padded([feats[i] for i in batch], device)
         y = torch.nn.utils.rnn.pad_sequence([targets[i] for i in batch], batch_first=True, padding_value=IGNORE)
-        loss = F.cross_entropy(model(x, lengths).flatten(0, 1), y.to(device).flatten(), ignore_index=IGNORE)
+        loss = F.cross_entropy(model(x, lengths).flatten(0, 1), y.to(device).flatten().long(), ignore_index=IGNORE)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -96,12 +101,13 @@ def train_epoch(model: AlignerModel, opt: torch.optim.Optimizer, feats: Sequence
     return total / max(batches, 1)
 
 
-def train_aligner(model: AlignerModel, utts: Sequence[Utterance], slots: Sequence[Sequence[Slot]], cfg: TrainConfig,
+def train_aligner(model: AlignerModel, utts: Sequence[Utterance], slots: Iterable[Sequence[Slot]], cfg: TrainConfig,
                   seed: int = 0, device: str | torch.device = "cpu", console: Console | None = None,
                   workdir: str | Path | None = None) -> AlignerModel:  # fmt: skip
     """Train ``model`` (freshly built) on ``utts`` spoken as ``slots`` with the schedule ``cfg``; see the module
-    docstring. The features wait on disk in a temporary file under ``workdir`` (default: the system's temporary
-    folder). Returns the model in eval mode with priors from the final alignment."""
+    docstring. ``slots`` are read once, in order (a generator keeps the corpus's out of memory). The features wait
+    on disk in a temporary file under ``workdir`` (default: the system's temporary folder). Returns the model in
+    eval mode with priors from the final alignment."""
     with tempfile.TemporaryDirectory(prefix=".aligner-feats.", dir=workdir) as tmp:
         feats = FeatureStore.build(model.to(device), utts, Path(tmp) / "feats.f32", device)
         try:
@@ -110,15 +116,18 @@ def train_aligner(model: AlignerModel, utts: Sequence[Utterance], slots: Sequenc
             feats.close()
 
 
-def _train(model: AlignerModel, utts: Sequence[Utterance], slots: Sequence[Sequence[Slot]], cfg: TrainConfig,
+def _train(model: AlignerModel, utts: Sequence[Utterance], slots: Iterable[Sequence[Slot]], cfg: TrainConfig,
            seed: int, device: str | torch.device, console: Console, feats: FeatureStore) -> AlignerModel:  # fmt: skip
     torch.manual_seed(seed)
     random.seed(seed)
     t0 = time.time()
     mean, std = accumulate_stats(padded([f], "cpu") for f in feats)
     model.cmvn.set_stats(mean.float().to(device), std.float().to(device))
-    graphs = build_graphs(utts, slots, model, feats.lengths)
-    targets = [flat_start(f, s, model, cfg.flat_start_energy) for f, s in zip(feats, slots)]
+    graphs: list[Graph] = []
+    targets: list[Tensor] = []
+    for u, s, f in zip(utts, slots, feats):  # slots may be a generator: none are kept, only the states
+        graphs.append(replace(fitted_graph(u, s, model, len(f)), tokens=()))
+        targets.append(flat_start(f, s, model, cfg.flat_start_energy))
     console.print(f"features of {len(utts)} utterances ({sum(feats.lengths)} frames) in {time.time() - t0:.0f} s")
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
     sampler = DurationBatchSampler(feats.lengths, cfg.batch_frames, seed=seed)
@@ -133,8 +142,9 @@ def _train(model: AlignerModel, utts: Sequence[Utterance], slots: Sequence[Seque
                 epoch += 1
             set_priors(model, targets)
             task = bar.add_task(f"round {round_ + 1}/{cfg.rounds} realign", total=len(utts))
-            paths = best_paths(model, feats, graphs, device, cfg.batch_frames * 4, partial(bar.advance, task))
-            targets = [path_targets(p, g, model.n_classes) for p, g in zip(paths, graphs)]
+            advance = partial(bar.advance, task)
+            for i, path in viterbi_paths(model, feats, graphs, device, cfg.batch_frames * 4, advance):
+                targets[i] = path_targets(path, graphs[i], model.n_classes)
     set_priors(model, targets)
     console.print(f"trained in {time.time() - t0:.0f} s")
     return model.eval()
@@ -156,7 +166,10 @@ def train_new_aligner(data_dir: str | Path, model_dir: str | Path, cfg: AlignerC
     cfg.model.phones = [SIL, *phone_set(stress=False)]
     torch.manual_seed(seed)
     model = build_model(KIND, cfg.model)
-    slots = utterance_slots(utts, data_dir, PhoneIndex(model.phones), lexicon, None)
+    phones, lexicon = PhoneIndex(model.phones), lexicon or Lexicon.cmudict()
+    for _ in iter_slots(utts, data_dir, phones, lexicon, None):  # a bad transcript fails before any work
+        pass
+    slots = iter_slots(utts, data_dir, phones, lexicon, None)
     Path(model_dir).parent.mkdir(parents=True, exist_ok=True)
     train_aligner(model, utts, slots, cfg.train, seed, device, workdir=Path(model_dir).parent)
     with atomic_dir(model_dir) as tmp:
