@@ -39,6 +39,7 @@ from speechkit.data.textgrid import Segment, write_textgrid
 from speechkit.errors import SpeechkitError
 from speechkit.lang.lexicon import SIL, SPN, Lexicon
 from speechkit.models.aligner import AlignerModel
+from speechkit.utils.memory import trim_heap
 from speechkit.utils.parallel import progress_bar
 
 VITERBI_BUDGET = 40_000_000
@@ -132,6 +133,7 @@ def viterbi_paths(model: AlignerModel, feats: Sequence[Tensor], graphs: Sequence
             for r, path in zip(rows, found):
                 assert path is not None, "graphs are checked against the frame count when built"
                 yield batch[r], path
+        trim_heap()
         advance(len(batch))
 
 

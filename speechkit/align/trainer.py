@@ -40,6 +40,7 @@ from speechkit.lang.lexicon import SIL, Lexicon, phone_set
 from speechkit.models.aligner import AlignerModel
 from speechkit.models.builder import build_model, save_model
 from speechkit.utils.atomic import atomic_dir
+from speechkit.utils.memory import trim_heap
 from speechkit.utils.parallel import progress_bar
 
 KIND = "aligner"
@@ -97,6 +98,7 @@ def train_epoch(model: AlignerModel, opt: torch.optim.Optimizer, feats: Sequence
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
         total, batches = total + loss.item(), batches + 1
+        trim_heap()
         advance(len(batch))
     return total / max(batches, 1)
 

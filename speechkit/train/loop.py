@@ -39,6 +39,7 @@ from speechkit.train import parallel
 from speechkit.train.exp_dir import check_request, claim
 from speechkit.train.log import TrainLog
 from speechkit.utils import checkpoint
+from speechkit.utils.memory import trim_heap
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -398,6 +399,7 @@ def _train_epoch(task: Task, step_fn: Step, model: nn.Module, optimizers: Optimi
             if not last:
                 continue
             optimizers.end_step()
+            trim_heap()  # the step's freed activations would otherwise leave holes that grow with the epoch
             step += 1
             steps_window += 1
             for k, v in summed.items():
