@@ -78,17 +78,10 @@ def viterbi(scores: Sequence[Tensor], graphs: Sequence[Graph]) -> list[np.ndarra
     jump_preds = padded.gather(1, jumps[:, :, None].expand(-1, -1, width))[:, :, 1:].reshape(batch, -1)
     history = torch.full((n_frames, batch, n_states + 1), NEG_INF)
     history[0, :, 1:] = torch.where(initial, emit[0], NEG_INF)
-    # The per-frame temporaries live in buffers made once: thousands of frames each allocating and freeing them
-    # fragmented the heap until the process held gigabytes for a long corpus.
-    stepped = torch.empty(batch, n_states)
-    gathered = torch.empty(batch, jump_preds.shape[1])
-    cand = torch.empty(batch, jumps.shape[1])
     for t in range(1, n_frames):
         prev, cur = history[t - 1], history[t]
-        torch.add(prev[:, :-1], step_mask, out=stepped)
-        torch.maximum(prev[:, 1:], stepped, out=cur[:, 1:])
-        torch.gather(prev, 1, jump_preds, out=gathered)
-        torch.amax(gathered.view(batch, jumps.shape[1], width - 1), 2, out=cand)
+        torch.maximum(prev[:, 1:], prev[:, :-1] + step_mask, out=cur[:, 1:])
+        cand = prev.gather(1, jump_preds).view(batch, jumps.shape[1], width - 1).amax(2)
         cur.scatter_reduce_(1, jumps, cand, "amax")
         cur[:, 0] = NEG_INF
         cur[:, 1:] += emit[t]
