@@ -94,8 +94,8 @@ class Totals:
     utterances: int = 0
     unvoiced: int = 0
     frames: int = 0
-    mel_sum: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    mel_sq: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    mel_sum: np.ndarray | float = 0.0  # per mel bin once an utterance is added
+    mel_sq: np.ndarray | float = 0.0
     pitch: np.ndarray = field(default_factory=lambda: np.zeros(3))
     energy: np.ndarray = field(default_factory=lambda: np.zeros(3))
 
@@ -103,10 +103,8 @@ class Totals:
         voiced = s.pitch[~np.isnan(s.pitch)]
         self.utterances, self.unvoiced = self.utterances + 1, self.unvoiced + (not len(voiced))
         self.frames += s.frames
-        self.mel_sum = s.mel_sum + (self.mel_sum if len(self.mel_sum) else 0)
-        self.mel_sq = s.mel_sq + (self.mel_sq if len(self.mel_sq) else 0)
-        self.pitch = self.pitch + _moments(voiced)
-        self.energy = self.energy + _moments(s.energy)
+        self.mel_sum, self.mel_sq = self.mel_sum + s.mel_sum, self.mel_sq + s.mel_sq
+        self.pitch, self.energy = self.pitch + _moments(voiced), self.energy + _moments(s.energy)
 
     def merged(self, other: Totals) -> Totals:
         return Totals(self.utterances + other.utterances, self.unvoiced + other.unvoiced, self.frames + other.frames,
@@ -120,7 +118,7 @@ class Totals:
         return {"mel_config": asdict(mel), "pitch": _mean_std(self.pitch), "energy": _mean_std(self.energy),
                 "mel": {"mean": mel_mean.tolist(), "std": mel_std.tolist()}, "utterances": self.utterances,
                 "frames": self.frames, "unvoiced_utterances": self.unvoiced,
-                "sums": {"mel_sum": self.mel_sum.tolist(), "mel_sq": self.mel_sq.tolist(),
+                "sums": {"mel_sum": np.asarray(self.mel_sum).tolist(), "mel_sq": np.asarray(self.mel_sq).tolist(),
                          "pitch": self.pitch.tolist(), "energy": self.energy.tolist()}}  # fmt: skip
 
     @classmethod
