@@ -45,6 +45,13 @@ from speechkit.utils.atomic import write_text_atomic
 from speechkit.utils.parallel import progress_bar
 
 
+MAX_SECONDS = 300.0
+"""The longest utterance a recognizer takes (its attention's memory grows with the square of the length)."""
+CHUNK_SECONDS = 3600.0
+"""Audio whose log-probabilities a beam search or a timed decode holds at once (an hour is 90,000 frames: 360 MB
+at 1,000 units); a longer input is recognized and searched chunk by chunk, so memory does not grow with it."""
+
+
 def _slu_tokenizer(model_dir: Path, cfg: Any) -> BpeTokenizer:
     units = LangUnits.load(model_dir / "lang")
     if (units.n_phones, units.n_bpe) != (cfg.n_phones, cfg.n_bpe):
@@ -124,19 +131,41 @@ class CtcOutputs:
     resampled: dict[int, int] = field(default_factory=dict)
 
 
-def run_recognizer(model_dir: str | Path, utts: Sequence[Utterance], seconds: Sequence[float], device: str = "cpu",
-                   keep_log_probs: bool = False, max_seconds: float = 300.0) -> tuple[BpeTokenizer, CtcOutputs]:
-    """Run the model of ``model_dir`` once over ``utts`` (their ``wav``, ``seconds`` long; the text is ignored), in
-    batches of similar duration; audio at another rate than the model's is resampled on reading."""
-    model_dir = Path(model_dir)
+@dataclass(frozen=True)
+class LoadedRecognizer:
+    """A CTC model dir loaded once: its recognizer entry, config, network (eval mode, on its device) and tokenizer."""
+
+    rec: Recognizer
+    cfg: Any
+    model: torch.nn.Module
+    tokenizer: BpeTokenizer
+    device: str
+
+    @classmethod
+    def load(cls, model_dir: str | Path, device: str = "cpu") -> LoadedRecognizer:
+        model_dir = Path(model_dir)
+        rec, _ = _recognizer(model_dir)
+        cfg, model = load_model(model_dir, device)
+        return cls(rec, cfg, model, rec.tokenizer(model_dir, cfg), device)
+
+
+def check_lengths(utts: Sequence[Utterance], seconds: Sequence[float], max_seconds: float = MAX_SECONDS) -> None:
+    """An utterance longer than ``max_seconds`` is a user error, raised before any work."""
     too_long = next((i for i, s in enumerate(seconds) if s > max_seconds), None)
     if too_long is not None:
         raise SpeechkitError(utts[too_long].wav, f"is {seconds[too_long]:.0f} s long; one utterance may last at most "
                                                  f"{max_seconds:.0f} s (the encoder's memory grows with the square of "
                                                  "the length): cut it into shorter pieces first")
-    rec, _ = _recognizer(model_dir)
-    cfg, model = load_model(model_dir, device)
-    tokenizer = rec.tokenizer(model_dir, cfg)
+
+
+def run_recognizer(model_dir: str | Path | LoadedRecognizer, utts: Sequence[Utterance], seconds: Sequence[float],
+                   device: str = "cpu", keep_log_probs: bool = False) -> tuple[BpeTokenizer, CtcOutputs]:  # fmt: skip
+    """Run the model of ``model_dir`` (or an already loaded one) once over ``utts`` (their ``wav``, ``seconds`` long;
+    the text is ignored), in batches of similar duration; audio at another rate than the model's is resampled on
+    reading."""
+    check_lengths(utts, seconds)
+    loaded = model_dir if isinstance(model_dir, LoadedRecognizer) else LoadedRecognizer.load(model_dir, device)
+    rec, cfg, model, tokenizer, device = loaded.rec, loaded.cfg, loaded.model, loaded.tokenizer, loaded.device
     dataset = AudioDataset(utts, lambda u: {}, cfg.mel.sample_rate)
     rates = Counter(audio_info(u.wav).samplerate for u in utts)
     greedy: dict[str, list[int]] = {}
@@ -145,7 +174,7 @@ def run_recognizer(model_dir: str | Path, utts: Sequence[Utterance], seconds: Se
     t0 = time.perf_counter()
     with progress_bar() as bar, torch.no_grad():
         task = bar.add_task("recognize", total=len(utts))
-        for idx in DurationBatchSampler(list(seconds), max_seconds, 256, shuffle=False):
+        for idx in DurationBatchSampler(list(seconds), MAX_SECONDS, 256, shuffle=False):
             b = collate([dataset[i] for i in idx])
             out = model(*model.features(b["wav"].to(device), b["wav_lengths"].to(device)))
             lengths = out["lengths"].tolist()
@@ -189,7 +218,8 @@ def _write_tables(out_dir: Path, text: dict[str, str], outs: CtcOutputs) -> None
 @dataclass
 class Recognized:
     """A recognizer's best transcripts of :attr:`outs`'s utterances (greedy, or the beam search's), their token ids,
-    the n-best lists (beam search only) and the seconds the search took."""
+    the n-best lists (beam search only), the seconds the search took and, when asked for, each utterance's word
+    times."""
 
     tokenizer: BpeTokenizer
     outs: CtcOutputs
@@ -197,34 +227,78 @@ class Recognized:
     ids: dict[str, list[int]]
     nbest: list[list[Hypothesis]] | None
     search_s: float
+    times: dict[str, list] | None = None
 
-    def transcripts(self, utts: Sequence[Utterance], seconds: Sequence[float], timed: bool) -> list[Transcript]:
-        """One :class:`Transcript` per utterance, with word times when ``timed`` (the log-probabilities must have
-        been kept)."""
-        o = self.outs
-        fields = {u.utt: {n.removeprefix("utt2"): t[u.utt] for n, t in o.tables.items()} for u in utts}
-        return [Transcript(u.utt, u.wav, s, self.text[u.utt], fields[u.utt],
-                           word_times(lp, self.ids[u.utt], self.tokenizer, o.frame_s, s) if timed else [])
-                for u, s, lp in zip(utts, seconds, o.log_probs or [None] * len(utts))]  # fmt: skip
+    def transcripts(self, utts: Sequence[Utterance], seconds: Sequence[float]) -> list[Transcript]:
+        """One :class:`Transcript` per utterance, with word times when they were computed."""
+        tables = self.outs.tables
+        fields = {u.utt: {n.removeprefix("utt2"): t[u.utt] for n, t in tables.items()} for u in utts}
+        return [Transcript(u.utt, u.wav, s, self.text[u.utt], fields[u.utt], (self.times or {}).get(u.utt, []))
+                for u, s in zip(utts, seconds)]  # fmt: skip
 
     @property
     def rtf(self) -> float:
         return (self.outs.model_s + self.search_s) / max(self.outs.audio_s, 1e-9)
 
 
+def _chunks(seconds: Sequence[float], budget: float) -> list[slice]:
+    """Consecutive runs of utterances of at most ``budget`` seconds of audio each (at least one utterance)."""
+    runs, start, total = [], 0, 0.0
+    for i, s in enumerate(seconds):
+        if i > start and total + s > budget:
+            runs.append(slice(start, i))
+            start, total = i, 0.0
+        total += s
+    return [*runs, slice(start, len(seconds))]
+
+
+def _recognize_chunk(loaded: LoadedRecognizer, utts: Sequence[Utterance], seconds: Sequence[float],
+                     search: CtcBeamSearch | None, nj: int, timed: bool) -> Recognized:  # fmt: skip
+    tokenizer, outs = run_recognizer(loaded, utts, seconds, keep_log_probs=timed or search is not None)
+    text, ids, nbest, t0 = outs.greedy, outs.greedy_ids, None, time.perf_counter()
+    if search is not None:
+        o = search.options
+        nbest = decode_grid(search, outs.log_probs, [(o.alpha, o.beta)], nj, "beam search")[0]
+        ids = {u: list(h[0].tokens) for u, h in zip(outs.utts, nbest)}
+        text = {u: tokenizer.decode(i) for u, i in ids.items()}
+    search_s = time.perf_counter() - t0
+    times = None
+    if timed:
+        times = {u: word_times(lp, ids[u], tokenizer, outs.frame_s, s)
+                 for u, lp, s in zip(outs.utts, outs.log_probs, seconds)}  # fmt: skip
+    outs.log_probs = []  # searched and timed: dropped before the next chunk
+    return Recognized(tokenizer, outs, text, ids, nbest, search_s, times)
+
+
+def _joined(parts: Sequence[Recognized]) -> Recognized:
+    """The chunks' results as one, in input order."""
+    first = parts[0]
+    outs = CtcOutputs([u for p in parts for u in p.outs.utts], {}, {}, [], sum(p.outs.audio_s for p in parts),
+                      sum(p.outs.model_s for p in parts), first.outs.frame_s)  # fmt: skip
+    for p in parts:
+        outs.greedy.update(p.outs.greedy)
+        outs.greedy_ids.update(p.outs.greedy_ids)
+        for name, table in p.outs.tables.items():
+            outs.tables.setdefault(name, {}).update(table)
+        for rate, n in p.outs.resampled.items():
+            outs.resampled[rate] = outs.resampled.get(rate, 0) + n
+    nbest = None if first.nbest is None else [h for p in parts for h in p.nbest or []]
+    times = None if first.times is None else {u: t for p in parts for u, t in (p.times or {}).items()}
+    return Recognized(first.tokenizer, outs, {u: t for p in parts for u, t in p.text.items()},
+                      {u: i for p in parts for u, i in p.ids.items()}, nbest, sum(p.search_s for p in parts), times)
+
+
 def recognize(model_dir: str | Path, utts: Sequence[Utterance], seconds: Sequence[float], device: str = "cpu",
-              search: CtcBeamSearch | None = None, nj: int = 1, keep_log_probs: bool = False) -> Recognized:
+              search: CtcBeamSearch | None = None, nj: int = 1, timed: bool = False) -> Recognized:
     """Run the model over ``utts``; without ``search`` the transcript is the greedy CTC path, with it the beam
-    search's best on ``nj`` processes."""
-    tokenizer, outs = run_recognizer(model_dir, utts, seconds, device, keep_log_probs or search is not None)
-    if search is None:
-        return Recognized(tokenizer, outs, outs.greedy, outs.greedy_ids, None, 0.0)
-    t0 = time.perf_counter()
-    o = search.options
-    hyps = decode_grid(search, outs.log_probs, [(o.alpha, o.beta)], nj, "beam search")[0]
-    ids = {u: list(h[0].tokens) for u, h in zip(outs.utts, hyps)}
-    text = {u: tokenizer.decode(i) for u, i in ids.items()}
-    return Recognized(tokenizer, outs, text, ids, hyps, time.perf_counter() - t0)
+    search's best on ``nj`` processes; ``timed`` adds word times. A search or timing needs the log-probabilities, so
+    then the utterances go in chunks of :data:`CHUNK_SECONDS` of audio (the model loaded once)."""
+    check_lengths(utts, seconds)
+    loaded = LoadedRecognizer.load(model_dir, device)
+    if search is None and not timed:
+        return _recognize_chunk(loaded, utts, seconds, None, nj, False)
+    return _joined([_recognize_chunk(loaded, utts[c], seconds[c], search, nj, timed)
+                    for c in _chunks(seconds, CHUNK_SECONDS)])  # fmt: skip
 
 
 def decode_data_dir(model_dir: str | Path, data_dir: str | Path, out_dir: str | Path, device: str = "cpu",
@@ -239,13 +313,13 @@ def decode_data_dir(model_dir: str | Path, data_dir: str | Path, out_dir: str | 
     utts, labelled = load_audio_dir(data_dir)
     durations = read_durations(data_dir)
     seconds = [durations[u.utt] for u in utts]
-    rec = recognize(model_dir, utts, seconds, device, search, nj, keep_log_probs=fmt != "text")
+    rec = recognize(model_dir, utts, seconds, device, search, nj, timed=fmt != "text")
     out_dir = Path(out_dir)
     if rec.nbest is not None and search is not None and search.options.nbest > 1:
         _write_nbest(out_dir / "nbest", rec.outs.utts, rec.nbest, rec.tokenizer)
     _write_tables(out_dir, rec.text, rec.outs)
     if fmt != "text":
-        write_text_atomic(out_dir / FILE_NAMES[fmt], render(rec.transcripts(utts, seconds, True), fmt))
+        write_text_atomic(out_dir / FILE_NAMES[fmt], render(rec.transcripts(utts, seconds), fmt))
     return {"n_utts": len(utts), "audio_s": rec.outs.audio_s, "rtf": rec.rtf, "labelled": labelled,
             "resampled": rec.outs.resampled}  # fmt: skip
 
@@ -256,8 +330,8 @@ def decode_audio(model_dir: str | Path, path: str | Path, device: str = "cpu", s
     rendered in ``fmt``; and the figures of :func:`decode_data_dir`."""
     utts = audio_utterances(path)
     seconds = [(info := audio_info(u.wav)).frames / info.samplerate for u in utts]
-    rec = recognize(model_dir, utts, seconds, device, search, nj, keep_log_probs=fmt != "text")
-    text = render(rec.transcripts(utts, seconds, fmt != "text"), fmt)
+    rec = recognize(model_dir, utts, seconds, device, search, nj, timed=fmt != "text")
+    text = render(rec.transcripts(utts, seconds), fmt)
     return text, {"n_utts": len(utts), "audio_s": rec.outs.audio_s, "rtf": rec.rtf, "labelled": False,
                   "resampled": rec.outs.resampled}  # fmt: skip
 

@@ -216,3 +216,30 @@ def test_decode_nj_killed_midway_reruns_to_the_same_output(recipe: Path, tmp_pat
     for f in files:
         if f.name != "decode.json" and f.parts[0] != "log":  # timings differ
             assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+
+
+def test_a_search_goes_chunk_by_chunk_to_the_same_output(recipe: Path, tmp_path: Path, monkeypatch) -> None:
+    """Log-probabilities are held one chunk of audio at a time; each utterance its own chunk changes no transcript
+    (scores move in the 2nd decimal: the Conformer's output depends a little on the padding of its batch)."""
+    from speechkit.decode import recognize
+    from speechkit.decode.beam_search import SearchOptions
+
+    exp, data = recipe / "exp" / "slu", recipe / "data" / "test"
+    search = recognize.lm_search(exp, recipe / "lm.arpa", SearchOptions(beam=8, beta=8.0, nbest=2))
+    whole = recognize.decode_data_dir(exp, data, tmp_path / "whole", search=search, fmt="ctm")
+    calls = []
+    run = recognize.run_recognizer
+    monkeypatch.setattr(recognize, "run_recognizer", lambda *a, **k: calls.append(len(a[1])) or run(*a, **k))
+    monkeypatch.setattr(recognize, "CHUNK_SECONDS", 1e-6)
+    chunked = recognize.decode_data_dir(exp, data, tmp_path / "chunked", search=search, fmt="ctm")
+    assert calls == [1] * whole["n_utts"] and chunked["audio_s"] == whole["audio_s"]
+    for name in ("text", "utt2intent"):
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "chunked" / name).read_bytes(), name
+    ctm = [[line.rsplit(" ", 1)[0] for line in (tmp_path / d / "ctm").read_text().splitlines()]
+           for d in ("whole", "chunked")]  # fmt: skip
+    assert ctm[0] == ctm[1] and ctm[0]  # the same words at the same times (confidences aside)
+    a, b = (read_table(tmp_path / d / "nbest") for d in ("whole", "chunked"))
+    assert list(a) == list(b) and len(a) == 2 * whole["n_utts"]
+    for key in a:
+        (score_a, text_a), (score_b, text_b) = (x.split(" ", 1) for x in (a[key], b[key]))
+        assert text_a == text_b and abs(float(score_a) - float(score_b)) < 0.1, key
