@@ -42,6 +42,7 @@ from speechkit.models.ctc import ctc_greedy
 from speechkit.models.subsampling import SUBSAMPLING
 from speechkit.score.asr import align_sentence, asr_scores
 from speechkit.utils.atomic import write_text_atomic
+from speechkit.utils.memory import trim_heap
 from speechkit.utils.parallel import progress_bar
 
 
@@ -149,7 +150,7 @@ class LoadedRecognizer:
         return cls(rec, cfg, model, rec.tokenizer(model_dir, cfg), device)
 
 
-def check_lengths(utts: Sequence[Utterance], seconds: Sequence[float], max_seconds: float = MAX_SECONDS) -> None:
+def _check_lengths(utts: Sequence[Utterance], seconds: Sequence[float], max_seconds: float = MAX_SECONDS) -> None:
     """An utterance longer than ``max_seconds`` is a user error, raised before any work."""
     too_long = next((i for i, s in enumerate(seconds) if s > max_seconds), None)
     if too_long is not None:
@@ -163,7 +164,7 @@ def run_recognizer(model_dir: str | Path | LoadedRecognizer, utts: Sequence[Utte
     """Run the model of ``model_dir`` (or an already loaded one) once over ``utts`` (their ``wav``, ``seconds`` long;
     the text is ignored), in batches of similar duration; audio at another rate than the model's is resampled on
     reading."""
-    check_lengths(utts, seconds)
+    _check_lengths(utts, seconds)
     loaded = model_dir if isinstance(model_dir, LoadedRecognizer) else LoadedRecognizer.load(model_dir, device)
     rec, cfg, model, tokenizer, device = loaded.rec, loaded.cfg, loaded.model, loaded.tokenizer, loaded.device
     dataset = AudioDataset(utts, lambda u: {}, cfg.mel.sample_rate)
@@ -185,6 +186,7 @@ def run_recognizer(model_dir: str | Path | LoadedRecognizer, utts: Sequence[Utte
             if keep_log_probs:
                 for j, key in enumerate(keys):
                     log_probs[key] = out[rec.output][j, : lengths[j]].float().cpu().numpy()
+            trim_heap()
             bar.advance(task, len(idx))
     order = [u.utt for u in utts]
     outs = CtcOutputs(order, {k: tokenizer.decode(greedy[k]) for k in order}, {k: greedy[k] for k in order},
@@ -293,7 +295,7 @@ def recognize(model_dir: str | Path, utts: Sequence[Utterance], seconds: Sequenc
     """Run the model over ``utts``; without ``search`` the transcript is the greedy CTC path, with it the beam
     search's best on ``nj`` processes; ``timed`` adds word times. A search or timing needs the log-probabilities, so
     then the utterances go in chunks of :data:`CHUNK_SECONDS` of audio (the model loaded once)."""
-    check_lengths(utts, seconds)
+    _check_lengths(utts, seconds)
     loaded = LoadedRecognizer.load(model_dir, device)
     if search is None and not timed:
         return _recognize_chunk(loaded, utts, seconds, None, nj, False)
