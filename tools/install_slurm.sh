@@ -10,4 +10,4 @@ fi
 [ "$(id -u)" = 0 ] || { echo "$0: run as root (apt-get install slurm-wlm munge)" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
 apt-get install -y -q slurm-wlm munge >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q slurm-wlm munge >/dev/null; }
-echo "installed: $(sbatch --version)"
+echo "installed: slurm-wlm $(dpkg-query -W -f='${Version}' slurm-wlm)"
