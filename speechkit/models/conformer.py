@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torchaudio.models.conformer import ConformerLayer
+from torchaudio.models import conformer
 
 
 def padding_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
@@ -13,8 +13,34 @@ def padding_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Ten
     return torch.arange(t, device=lengths.device).unsqueeze(0) >= lengths.unsqueeze(1)
 
 
+class ConformerLayer(conformer.ConformerLayer):
+    """torchaudio's Conformer layer (same weights) whose depthwise convolution sees zeros past each utterance's end.
+
+    torchaudio's convolution module runs over the padded frames as they are, so the last frames of an utterance
+    depended on what else was padded into its batch: a decode split into jobs or chunks differed from one process
+    in a rare letter. Zeroing the padded frames right before the depthwise convolution makes every valid frame what
+    it is when the utterance is alone (its own zero padding); the other blocks are per frame or masked already.
+    """
+
+    def forward(self, x: torch.Tensor, key_padding_mask: torch.Tensor) -> torch.Tensor:
+        """``x`` (T, B, d), ``key_padding_mask`` (B, T) True on padded frames; the order of torchaudio's forward."""
+        x = self.ffn1(x) * 0.5 + x
+        h = self.self_attn_layer_norm(x)
+        h, _ = self.self_attn(query=h, key=h, value=h, key_padding_mask=key_padding_mask, need_weights=False)
+        x = self.self_attn_dropout(h) + x
+        x = self._masked_convolution(x, key_padding_mask) + x
+        x = self.ffn2(x) * 0.5 + x
+        return self.final_layer_norm(x)
+
+    def _masked_convolution(self, x: torch.Tensor, key_padding_mask: torch.Tensor) -> torch.Tensor:
+        conv = self.conv_module  # layer_norm, then [pointwise, GLU, depthwise, norm, SiLU, pointwise, dropout]
+        h = conv.layer_norm(x).permute(1, 2, 0)  # (B, d, T)
+        h = conv.sequential[1](conv.sequential[0](h)).masked_fill(key_padding_mask.unsqueeze(1), 0.0)
+        return conv.sequential[2:](h).permute(2, 0, 1)
+
+
 class ConformerEncoder(nn.Module):
-    """A stack of torchaudio ``ConformerLayer``; ``forward`` returns the outputs of the requested layers."""
+    """A stack of :class:`ConformerLayer`; ``forward`` returns the outputs of the requested layers."""
 
     def __init__(self, d_model: int, num_heads: int, ffn_dim: int, num_layers: int, kernel_size: int,
                  dropout: float) -> None:
