@@ -24,6 +24,7 @@ from speechkit.data.dataset import AudioDataset, Targets, collate
 from speechkit.models.ctc import ConformerCTC, ctc_greedy
 from speechkit.score.asr import UttResult, align_sentence
 from speechkit.train.parallel import shard
+from speechkit.utils.memory import trimmed
 
 
 @dataclass
@@ -81,7 +82,7 @@ class AudioTask:
     def validation_outputs(self, model: ConformerCTC, device: torch.device
                            ) -> Iterator[tuple[list[int], dict[str, Any], dict[str, torch.Tensor]]]:  # fmt: skip
         """Each validation batch: its item indices, the batch with features, and the model's outputs."""
-        for idx in self.valid_batches:
+        for idx in trimmed(self.valid_batches):
             b = self.features(model, self.collate_batch([self.valid_set[i] for i in idx]), device)
             yield idx, b, model(b["feats"], b["feat_lengths"])
 

@@ -27,6 +27,7 @@ from speechkit.score.s2st import bleu_chrf
 from speechkit.train.asr import TokenConfig
 from speechkit.train.loop import LoopConfig, millions
 from speechkit.train.parallel import shard
+from speechkit.utils.memory import trimmed
 
 
 @dataclass
@@ -126,7 +127,7 @@ class MTTask:
     def validate(self, model: MTModel, epoch: int, device: torch.device) -> dict[str, Any]:
         """Cross-entropy and the BLEU (the score) of greedy translations of the validation set."""
         total, hyps = 0.0, {}
-        for idx in self.valid_batches:
+        for idx in trimmed(self.valid_batches):
             b = self.features(model, _collate([self.valid_set[i] for i in idx]), device)
             total += self._ce(model, b).item() * len(idx)
             for i, ids in zip(idx, model.translate(b["src"], b["src_lengths"], beam=1)):

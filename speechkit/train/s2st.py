@@ -39,6 +39,7 @@ from speechkit.train.loop import LoopConfig, millions
 from speechkit.train.tts import TTSDataset, edge_silence, losses, token_inventory
 from speechkit.train.tts import collate as collate_acoustic
 from speechkit.tts.features import ALIGNMENT_FILES, read_stats
+from speechkit.utils.memory import trimmed
 
 
 @dataclass
@@ -217,7 +218,7 @@ class S2STTask(AudioTask):
         """Teacher-forced losses and the BLEU of greedy translations on the validation set; the score is BLEU."""
         totals: dict[str, float] = {}
         refs, hyps = {}, {}
-        for idx in self.valid_batches:
+        for idx in trimmed(self.valid_batches):
             b = self.features(model, self.collate_batch([self.valid_set[i] for i in idx]), device)
             parts, _ = self._losses(model, b)
             for k, v in parts.items():

@@ -34,6 +34,7 @@ from speechkit.train.loop import LoopConfig, millions
 from speechkit.train.parallel import shard
 from speechkit.tts.features import ALIGNMENT_FILES, read_stats
 from speechkit.tts.mel_plot import plot_mels
+from speechkit.utils.memory import trimmed
 
 KIND = "fastspeech2"
 
@@ -198,7 +199,7 @@ class TTSTask:
     def validate(self, model: FastSpeech2, epoch: int, device: torch.device) -> dict[str, float]:
         totals: dict[str, float] = {}
         n = errors = tokens = 0
-        for idx in self.valid_batches:
+        for idx in trimmed(self.valid_batches):
             b = self.features(model, collate([self.valid_set[i] for i in idx]), device)
             out = self._forward(model, b)
             for k, v in losses(model, out, b).items():

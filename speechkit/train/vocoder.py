@@ -36,6 +36,7 @@ from speechkit.features.mel import MelConfig, log_mel
 from speechkit.models.hifigan import HiFiGAN, HiFiGANConfig
 from speechkit.train.loop import LoopConfig, Optimizers, millions
 from speechkit.train.parallel import shard
+from speechkit.utils.memory import trimmed
 
 
 @dataclass
@@ -198,7 +199,7 @@ class SegmentTask(ABC):
         """Mean mel L1 between whole validation utterances and their resynthesis; the subclass's :meth:`score`
         says which epoch is best."""
         errors = []
-        for i in range(len(self.valid_set)):
+        for i in trimmed(range(len(self.valid_set))):
             wav = self.valid_set[i]["wav"].to(device)[None]
             mel = model.logmel(wav, torch.tensor([wav.shape[1]], device=device))[0]
             resynth = model.vocode(mel)

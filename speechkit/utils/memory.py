@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
 
 SLACK_BYTES = 256 << 20
 """Growth of resident memory tolerated before the heap is trimmed."""
@@ -56,3 +60,11 @@ def trim_heap(slack: int = SLACK_BYTES) -> bool:
     _LIBC.malloc_trim(0)
     _after_trim = resident_bytes()
     return True
+
+
+def trimmed(batches: Iterable[T]) -> Iterator[T]:
+    """``batches``, with :func:`trim_heap` after each one's work: for loops over batches outside the training step
+    (validation), where 40 batches of FastSpeech 2 after an epoch of training otherwise left 400 MB of holes."""
+    for batch in batches:
+        yield batch
+        trim_heap()
