@@ -1,4 +1,5 @@
-"""trim_heap: holes freed in the middle of glibc's heap go back to the OS once resident memory outgrows the slack."""
+"""trim_heap: holes freed in the middle of glibc's heap go back to the OS once resident memory outgrows the slack;
+trimmed: a loop over batches that trims after each."""
 
 from __future__ import annotations
 
@@ -19,3 +20,11 @@ def test_trim_heap_returns_holes_once_resident_memory_outgrows_the_slack() -> No
     assert memory.resident_bytes() < before - 40_000_000
     assert not memory.trim_heap(slack=20_000_000)  # nothing grew since
     assert len(kept) == 600 and all(len(b) == 100_000 for b in kept)
+
+
+def test_trimmed_yields_every_batch_and_trims_after_each_ones_work(monkeypatch) -> None:
+    events = []
+    monkeypatch.setattr(memory, "trim_heap", lambda: events.append("trim"))
+    for batch in memory.trimmed(["a", "b", "c"]):
+        events.append(batch)
+    assert events == ["a", "trim", "b", "trim", "c", "trim"]
