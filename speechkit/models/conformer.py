@@ -14,16 +14,22 @@ def padding_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Ten
 
 
 class ConformerLayer(conformer.ConformerLayer):
-    """torchaudio's Conformer layer (same weights) whose depthwise convolution sees zeros past each utterance's end.
+    """torchaudio's Conformer layer (same weights) whose depthwise convolution, in eval mode, sees zeros past each
+    utterance's end.
 
     torchaudio's convolution module runs over the padded frames as they are, so the last frames of an utterance
     depended on what else was padded into its batch: a decode split into jobs or chunks differed from one process
     in a rare letter. Zeroing the padded frames right before the depthwise convolution makes every valid frame what
     it is when the utterance is alone (its own zero padding); the other blocks are per frame or masked already.
+    Training keeps torchaudio's forward: zeroing there too slowed the FSC recipe's convergence (valid WER 66 % after
+    2 epochs instead of 38 %, test intent accuracy 94.7 % after 12), and the alone case is one training already
+    sees (the longest utterance of every batch).
     """
 
     def forward(self, x: torch.Tensor, key_padding_mask: torch.Tensor) -> torch.Tensor:
         """``x`` (T, B, d), ``key_padding_mask`` (B, T) True on padded frames; the order of torchaudio's forward."""
+        if self.training:
+            return super().forward(x, key_padding_mask)
         x = self.ffn1(x) * 0.5 + x
         h = self.self_attn_layer_norm(x)
         h, _ = self.self_attn(query=h, key=h, value=h, key_padding_mask=key_padding_mask, need_weights=False)

@@ -24,14 +24,16 @@ def test_an_utterance_decodes_the_same_alone_and_beside_a_longer_one() -> None:
     torch.testing.assert_close(beside["log_probs"][0, :n], alone["log_probs"][0, :n], atol=1e-5, rtol=0)
 
 
-def test_without_padding_the_layer_is_torchaudios() -> None:
+def test_the_layer_is_torchaudios_in_training_and_without_padding() -> None:
     torch.manual_seed(1)
-    ours = ConformerLayer(16, 32, 2, 7, 0.0).eval()
-    theirs = TorchaudioLayer(16, 32, 2, 7, 0.0).eval()
+    ours, theirs = ConformerLayer(16, 32, 2, 7, 0.0), TorchaudioLayer(16, 32, 2, 7, 0.0)
     theirs.load_state_dict(ours.state_dict())
     x = torch.randn(20, 3, 16)
-    none = padding_mask(torch.tensor([20, 20, 20]))
+    padded, none = padding_mask(torch.tensor([20, 12, 9])), padding_mask(torch.tensor([20, 20, 20]))
+    torch.testing.assert_close(ours(x, padded), theirs(x, padded), atol=0, rtol=0)  # training: the padding as it is
+    ours.eval(), theirs.eval()
     torch.testing.assert_close(ours(x, none), theirs(x, none), atol=0, rtol=0)
+    assert not torch.allclose(ours(x, padded)[:12, 1], theirs(x, padded)[:12, 1])  # eval: zeros past the end
 
 
 def test_the_encoder_keeps_the_layers_asked_for() -> None:
