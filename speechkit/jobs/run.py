@@ -3,8 +3,8 @@
 The job commands are the user's own command line (or one the stage gives) with ``--data``, ``--out``, ``--nj 1``
 and ``--cmd local`` replaced, so a job does what the whole would do on its share; the parts are contiguous, so the
 merged outputs come in the order of one process over the whole data dir, and are the same whichever backend ran the
-jobs (a test checks it). Against one process only float rounding differs: the models' outputs do not depend on the
-padding of their batches. Work files live in
+jobs (a test checks it). Against one process transcripts are the same (at inference a Conformer's output does not
+depend on the padding of its batch); synthesized waves stay within 40 dB SNR. Work files live in
 ``OUT/split<N>`` and go when the merge is done; the logs stay in ``OUT/log``.
 """
 
