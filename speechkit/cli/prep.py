@@ -67,6 +67,9 @@ def mini_ljspeech(
     limit: int = typer.Option(0, min=0, help="Use only the first N sentences (0: all 660)."),
     judge: int = typer.Option(0, min=0, help="Instead: N sentences of random English words in the same voice, "
                               "no TextGrids (training data for the ASR judge, disjoint from the TTS sentences)."),
+    voice: str = typer.Option("en-us+f3,pitch=55,range=60,rate=165", help="The eSpeak voice: "
+                              "NAME[+VARIANT][,pitch=0-100][,range=0-100][,rate=WORDS_PER_MINUTE]; each "
+                              "utterance's rate varies +-15 around it."),
 ) -> None:
     """Synthesize the mini LJSpeech corpus (one voice) with ground-truth MFA-style TextGrids in OUT/textgrids.
 
@@ -77,12 +80,20 @@ def mini_ljspeech(
       speechkit prep mini-ljspeech --out /tmp/lj --limit 20 --nj 1
 
       speechkit prep mini-ljspeech --out downloads/mini_ljspeech_judge --judge 1500
+
+      speechkit prep mini-ljspeech --out /tmp/lj_klatt --voice en-us+klatt4,pitch=75,range=80,rate=150
     """
     from speechkit.jobs.backend import Cmd
+    from speechkit.lang.espeak import Voice
     from speechkit.mini.ljspeech import build_mini_ljspeech
 
+    try:
+        speaker = Voice.parse(voice)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--voice") from None
     t0 = time.time()
-    _report("mini LJSpeech", build_mini_ljspeech(out, seed, nj, limit or None, judge, Cmd.parse(cmd)), out, t0)
+    built = build_mini_ljspeech(out, seed, nj, limit or None, judge, Cmd.parse(cmd), speaker)
+    _report("mini LJSpeech", built, out, t0)
 
 
 @app.command("mini-cvss")

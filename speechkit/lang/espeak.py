@@ -60,6 +60,22 @@ class Voice:
     def spec(self) -> str:
         return f"{self.name}+{self.variant}" if self.variant else self.name
 
+    @classmethod
+    def parse(cls, text: str) -> Voice:
+        """A voice from ``NAME[+VARIANT][,pitch=P][,range=R][,rate=W]`` (``en-us+klatt4,pitch=70,rate=150``);
+        unnamed settings keep their defaults. A malformed spec raises ValueError saying which part."""
+        head, *settings = [part.strip() for part in text.split(",")]
+        name, _, variant = head.partition("+")
+        if not name:
+            raise ValueError(f"voice {text!r}: no language voice name before '+' or ','")
+        values = {"pitch": cls.pitch, "range": cls.pitch_range, "rate": cls.rate}
+        for setting in settings:
+            key, eq, value = setting.partition("=")
+            if key not in values or not eq or not value.isdigit():
+                raise ValueError(f"voice {text!r}: {setting!r} is not pitch=N, range=N or rate=N")
+            values[key] = int(value)
+        return cls(name, variant, values["pitch"], values["range"], values["rate"])
+
 
 @dataclass(frozen=True)
 class PhoneEvent:

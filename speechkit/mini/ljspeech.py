@@ -12,7 +12,7 @@ The phone boundaries are the output samples at which eSpeak started each phoneme
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -21,6 +21,8 @@ from speechkit.data.text import word_spans
 from speechkit.data.textgrid import write_textgrid
 from speechkit.jobs.backend import Cmd
 from speechkit.jobs.map import job_map, work_dir
+from speechkit.errors import SpeechkitError
+from speechkit.lang.arpabet import is_silence, to_arpabet
 from speechkit.lang.espeak import Voice, engine
 from speechkit.mini.timing import event_words, segments
 from speechkit.utils.atomic import atomic_dir, write_text_atomic
@@ -31,12 +33,12 @@ BATCH = 60  # sentences per worker process
 
 @dataclass(frozen=True)
 class Job:
-    """What one worker renders: the utterance id, its sentence, speaking rate, eSpeak's random seed, and the
-    output root."""
+    """What one worker renders: the utterance id, its sentence, the voice at this utterance's speaking rate,
+    eSpeak's random seed, and the output root."""
 
     utt: str
     normalized: str
-    rate: int
+    voice: Voice
     seed: int
     root: str
     textgrid: bool = True
@@ -52,6 +54,19 @@ def load_sentences() -> list[tuple[str, str]]:
     return pairs
 
 
+def check_voice(voice: Voice, sentences: list[str]) -> None:
+    """Fail before any rendering, with one line, when eSpeak lacks ``voice`` or reads a sentence with a phoneme
+    the TextGrids cannot name in ARPAbet (:mod:`speechkit.lang.arpabet` covers eSpeak's English voices)."""
+    espeak = engine()
+    for text in sentences:
+        try:
+            for name in espeak.phonemize(text.replace("-", " "), voice):
+                if not is_silence(name):
+                    to_arpabet(name)
+        except (KeyError, ValueError) as e:
+            raise SpeechkitError(None, f"voice {voice.spec!r}: {e.args[0]} (in {text!r})") from None
+
+
 def render_all(jobs: list[Job]) -> list[float]:
     """Render a batch in order (one batch per fresh process keeps eSpeak's drifting state reproducible)."""
     return [render(job) for job in jobs]
@@ -60,8 +75,7 @@ def render_all(jobs: list[Job]) -> list[float]:
 def render(job: Job) -> float:
     """Synthesize one utterance, write its wav and TextGrid; return its duration in seconds."""
     tokens = word_spans(job.normalized)
-    voice = Voice(VOICE.name, VOICE.variant, VOICE.pitch, VOICE.pitch_range, job.rate)
-    espeak = engine()
+    voice, espeak = job.voice, engine()
     syn = espeak.synth(job.normalized.replace("-", " "), voice, job.seed)
     root, duration = Path(job.root), len(syn.audio) / syn.sample_rate
     write_audio(root / "wavs" / f"{job.utt}.wav", 0.8 * syn.audio, syn.sample_rate)
@@ -79,11 +93,12 @@ def render(job: Job) -> float:
 
 
 def build_mini_ljspeech(out: str | Path, seed: int = 0, nj: int = 2, limit: int | None = None,
-                        judge: int = 0, cmd: Cmd = Cmd()) -> tuple[int, float]:  # fmt: skip
+                        judge: int = 0, cmd: Cmd = Cmd(), voice: Voice = VOICE) -> tuple[int, float]:  # fmt: skip
     """Write the mini LJSpeech corpus to ``out`` (replaced atomically); return (utterances, hours). The sentences
     render on ``nj`` processes here, or as ``nj`` jobs through ``cmd``'s backend.
 
-    ``seed`` fixes the per-utterance speaking rate; ``limit`` keeps the first N sentences (for tests). With
+    ``seed`` fixes the per-utterance speaking rate (``voice``'s rate +-15 words a minute; another ``voice`` makes
+    a corpus of another speaker with its own exact times); ``limit`` keeps the first N sentences (for tests). With
     ``judge`` > 0 the corpus is instead that many sentences of random words in the same voice, ids ``JG...``, no
     TextGrids (:mod:`speechkit.mini.judge_text`): training data for the ASR judge only.
     """
@@ -93,14 +108,16 @@ def build_mini_ljspeech(out: str | Path, seed: int = 0, nj: int = 2, limit: int 
         sentences, prefix = [(s, s) for s in judge_sentences(judge, seed)], "JG"
     else:
         sentences, prefix = load_sentences()[:limit], "LJ"
+    if not judge:
+        check_voice(voice, [norm for _, norm in sentences])
     rng = random.Random(seed)
     ids = [f"{prefix}{i // 100 + 1:03d}-{i % 100 + 1:04d}" for i in range(len(sentences))]
     with atomic_dir(out) as tmp:
         (tmp / "wavs").mkdir()
         if not judge:
             (tmp / "textgrids").mkdir()
-        jobs = [Job(u, norm, VOICE.rate + rng.randint(-15, 15), rng.getrandbits(31), str(tmp), not judge)
-                for u, (_, norm) in zip(ids, sentences)]
+        jobs = [Job(u, norm, replace(voice, rate=voice.rate + rng.randint(-15, 15)), rng.getrandbits(31), str(tmp),
+                    not judge) for u, (_, norm) in zip(ids, sentences)]  # fmt: skip
         batches = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
         rendered = job_map(render_all, batches, nj, "mini LJSpeech batches", cmd, "mini-ljspeech", work_dir(out),
                            True)  # fmt: skip

@@ -168,3 +168,26 @@ def test_prep_mini_killed_midway_reruns_to_the_same_corpus(tmp_path: Path, cli, 
                                     at=(time.perf_counter() - t0) * 0.6)  # fmt: skip
     assert killed and res.returncode == 0, res.stderr
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
+
+
+def test_mini_ljspeech_in_another_voice_keeps_exact_times_and_refuses_an_unmappable_one(tmp_path: Path, cli,
+                                                                                         tiny_lj: Path) -> None:
+    res = cli("prep", "mini-ljspeech", "--out", tmp_path / "klatt", "--limit", "3", "--nj", "1",
+              "--voice", "en-us+klatt4,pitch=75,range=80,rate=140")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    for utt in ("LJ001-0001", "LJ001-0002", "LJ001-0003"):
+        wav, rate = sf.read(str(tmp_path / "klatt" / "wavs" / f"{utt}.wav"))
+        default, _ = sf.read(str(tiny_lj / "wavs" / f"{utt}.wav"))
+        assert rate == 22050 and len(wav) > 1.1 * len(default)  # 140 words a minute instead of 165
+        tg = textgrid.openTextgrid(str(tmp_path / "klatt" / "textgrids" / f"{utt}.TextGrid"), True)
+        speech = [e for e in tg.getTier("phones").entries if e.label]
+        first, last = int(speech[0].start * rate), int(speech[-1].end * rate)
+        assert abs(wav[:first]).sum() == 0.0 and abs(wav[first : first + 400]).max() > 0.0  # exact onset
+        assert abs(speech[-1].end - len(wav) / rate) < 0.5 and last <= len(wav)
+    res = cli("prep", "mini-ljspeech", "--out", tmp_path / "caribbean", "--limit", "3", "--nj", "1",
+              "--voice", "en-029")  # fmt: skip
+    assert res.returncode == 1 and not (tmp_path / "caribbean").exists()
+    assert res.stderr.startswith("error: voice 'en-029': no ARPAbet rule for eSpeak phoneme 't['")
+    for bad, says in (("en-us,pitch=high", "'pitch=high' is not pitch=N"), ("+m3", "no language voice name")):
+        res = cli("prep", "mini-ljspeech", "--out", tmp_path / "bad", "--voice", bad)
+        assert res.returncode == 2 and says in " ".join(res.stderr.replace("│", " ").split()), res.stderr
