@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from speechkit.errors import SpeechkitError
 from speechkit.features.cmvn import GlobalCMVN, frame_mask
+from speechkit.features.dereverb import suppress_late_reverb
 from speechkit.features.mel import LogMel, MelConfig
 from speechkit.lang.lexicon import SIL
 
@@ -31,12 +32,17 @@ from speechkit.lang.lexicon import SIL
 @dataclass
 class FeatureConfig:
     """The mel front end. ``sample_rate`` None means the training corpus's rate (then saved resolved); audio at
-    another rate is resampled to it. A 5 ms shift because boundaries are wanted to a few milliseconds."""
+    another rate is resampled to it. A 5 ms shift because boundaries are wanted to a few milliseconds.
+    ``late_reverb_weight`` > 0 subtracts that share of the power of the past from ``late_reverb_delay_ms`` to twice
+    that ago from each frame (:mod:`speechkit.features.dereverb`); 0, what a model saved before the setting existed
+    means, keeps the log-mels as they are."""
 
     sample_rate: int | None = None
     frame_shift_ms: float = 5.0
     window_ms: float = 25.0
     n_mels: int = 80
+    late_reverb_weight: float = 0.0
+    late_reverb_delay_ms: float = 25.0
 
     def mel(self) -> MelConfig:
         """The :class:`MelConfig` these settings mean (FFT size: the window rounded up to a power of two)."""
@@ -92,7 +98,12 @@ class AlignerModel(nn.Module):
     @torch.no_grad()
     def features(self, wavs: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         """Log-mels ``(B, F, n_mels)`` and frame counts ``(B,)`` of zero-padded waves ``(B, samples)``."""
-        return self.mel(wavs, lengths)
+        feats, frames = self.mel(wavs, lengths)
+        cfg = self.cfg.features
+        if cfg.late_reverb_weight > 0:
+            delay = max(1, round(cfg.late_reverb_delay_ms / cfg.frame_shift_ms))
+            feats = suppress_late_reverb(feats, delay, cfg.late_reverb_weight)
+        return feats, frames
 
     def forward(self, feats: Tensor, lengths: Tensor) -> Tensor:
         """HMM-state logits ``(B, F, n_classes)`` of raw log-mels; frames past ``lengths`` are padding."""

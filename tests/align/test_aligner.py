@@ -12,8 +12,10 @@ import torch
 from typer.testing import CliRunner
 
 from speechkit.cli import app
+from speechkit.data.audio import read_audio
 from speechkit.data.table import read_table
 from speechkit.data.textgrid import SILENCE_LABELS, read_alignment
+from speechkit.features.dereverb import suppress_late_reverb
 from speechkit.models.builder import load_model
 from speechkit.utils.atomic import OWNED
 
@@ -64,6 +66,25 @@ def test_model_reuse_on_another_data_dir(trained: tuple[Path, Path], tmp_path: P
     assert set(read_table(out / "durations")) == set(read_table(data / "test" / "wav.scp"))
     _, model = load_model(exp / "model")
     assert model.cfg.features.sample_rate == 22050 and model.phones[0] == "sil"
+
+
+def test_a_new_aligner_suppresses_late_reverberation_and_an_older_model_dir_keeps_its_features(
+        trained: tuple[Path, Path], tiny_lj: Path, tmp_path: Path) -> None:  # fmt: skip
+    _, exp = trained
+    _, model = load_model(exp / "model")
+    assert (model.cfg.features.late_reverb_weight, model.cfg.features.late_reverb_delay_ms) == (0.3, 25.0)
+    older = tmp_path / "older"
+    shutil.copytree(exp / "model", older)
+    lines = (older / "model.yaml").read_text().splitlines(keepends=True)
+    (older / "model.yaml").write_text("".join(line for line in lines if "late_reverb" not in line))
+    _, old = load_model(older)
+    assert old.cfg.features.late_reverb_weight == 0.0  # as saved before the setting existed
+    wave = torch.from_numpy(read_audio(tiny_lj / "wavs" / "LJ001-0001.wav"))[None]
+    raw, frames = old.features(wave, torch.tensor([wave.shape[1]]))
+    assert torch.equal(raw, old.mel(wave, torch.tensor([wave.shape[1]]))[0])
+    suppressed, same_frames = model.features(wave, torch.tensor([wave.shape[1]]))
+    assert torch.equal(frames, same_frames) and torch.equal(suppressed, suppress_late_reverb(raw, 5, 0.3))
+    assert (suppressed < raw - 0.5).any()  # some frames lose more than 4 dB: what their past rings into them
 
 
 def test_given_phone_sequences_are_aligned_as_given(trained: tuple[Path, Path], tiny_lj: Path, tmp_path: Path) -> None:
