@@ -87,7 +87,7 @@ def iter_slots(utts: Sequence[Utterance], data_dir: Path, phones: PhoneIndex, le
 
 def fitted_graph(utt: Utterance, slots: Sequence[Slot], model: AlignerModel, n_frames: int) -> Graph:
     """The utterance's graph; one too short for its phones (each state needs a frame) is a user error."""
-    g = build_graph(slots, model.cfg.n_states, len(model.phones))
+    g = build_graph(slots, model.cfg.n_states, len(model.phones), model.cfg.pause_cost)
     need = g.min_frames()
     if need > n_frames:
         ms = model.cfg.features.frame_shift_ms

@@ -45,7 +45,8 @@ class Slot:
 @dataclass(frozen=True)
 class Graph:
     """States of an utterance's graph: ``token`` ``(S,)`` index into :attr:`tokens`, ``column`` ``(S,)`` the
-    emission column, ``preds`` ``(S, K)`` predecessor states (-1 pads), ``initial``/``final`` ``(S,)`` bool."""
+    emission column, ``preds`` ``(S, K)`` predecessor states (-1 pads), ``initial``/``final`` ``(S,)`` bool,
+    ``enter`` ``(S,)`` the log-score a path adds when it comes into the state from another one (0 but for pauses)."""
 
     tokens: tuple[Token, ...]
     token: np.ndarray
@@ -53,6 +54,7 @@ class Graph:
     preds: np.ndarray
     initial: np.ndarray
     final: np.ndarray
+    enter: np.ndarray
 
     @property
     def n_states(self) -> int:
@@ -72,17 +74,20 @@ def spn_column(n_phones: int, n_states: int) -> int:
     return n_phones * n_states
 
 
-def build_graph(slots: Sequence[Slot], n_states: int, n_phones: int) -> Graph:
+def build_graph(slots: Sequence[Slot], n_states: int, n_phones: int, pause_cost: float = 0.0) -> Graph:
     """Expand ``slots`` into HMM states (see the module docstring); a graph whose every slot is optional is a
-    ValueError (an utterance must say something)."""
+    ValueError (an utterance must say something). A path that takes an optional slot between two others (a pause
+    between words, not one at an edge) pays ``pause_cost`` on entering it."""
     tokens: list[Token] = []
     token_of: list[int] = []
     column: list[int] = []
     preds: list[list[int]] = []
     initial: list[bool] = []
+    enter: list[float] = []
     ends: list[int] = []  # states a next slot's first states may follow
     can_start = True  # whether a next slot's first states may begin the utterance
-    for slot in slots:
+    for k, slot in enumerate(slots):
+        cost = -pause_cost if slot.optional and 0 < k < len(slots) - 1 else 0.0
         slot_ends = []
         for alt in slot.alternatives:
             for i, tok in enumerate(alt):
@@ -94,6 +99,7 @@ def build_graph(slots: Sequence[Slot], n_states: int, n_phones: int) -> Graph:
                     first = i == 0 and j == 0
                     preds.append([s, *ends] if first else [s, s - 1])
                     initial.append(first and can_start)
+                    enter.append(cost if first else 0.0)
             slot_ends.append(len(token_of) - 1)
         ends, can_start = (ends + slot_ends, can_start) if slot.optional else (slot_ends, False)
     if can_start:
@@ -105,7 +111,7 @@ def build_graph(slots: Sequence[Slot], n_states: int, n_phones: int) -> Graph:
     final = np.zeros(len(token_of), dtype=bool)
     final[ends] = True
     return Graph(tuple(tokens), np.array(token_of, np.int32), np.array(column, np.int32), table, np.array(initial),
-                 final)  # fmt: skip
+                 final, np.array(enter, np.float32))  # fmt: skip
 
 
 def words_slots(prons: Sequence[Sequence[Sequence[Token]]], sil_phone: int) -> list[Slot]:

@@ -20,12 +20,13 @@ from speechkit.align.graph import Graph
 NEG_INF = float("-inf")
 
 
-def _stack(graphs: Sequence[Graph]) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+def _stack(graphs: Sequence[Graph]) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
     """Pad the graphs to one batch, numbering states from 1: index 0 is a dead state whose score is always -inf.
 
     Returns ``preds`` ``(B, S, K)`` (0 where there is none; column 0 is the state itself), ``step`` ``(B, S)``
     (whether state ``s - 1`` precedes ``s``), ``column``, ``initial``, ``final`` ``(B, S)``, and ``jumps``
-    ``(B, J)``: the states with predecessors other than themselves and ``s - 1`` (0 pads).
+    ``(B, J)``: the states with predecessors other than themselves and ``s - 1`` (0 pads), and ``enter``
+    ``(B, S + 1)``: what coming into a state from another costs (0 for the dead state and the padding).
     """
     n_states = max(g.n_states for g in graphs)
     width = max(g.preds.shape[1] for g in graphs)
@@ -34,6 +35,7 @@ def _stack(graphs: Sequence[Graph]) -> tuple[Tensor, Tensor, Tensor, Tensor, Ten
     column = torch.zeros(len(graphs), n_states, dtype=torch.long)
     initial = torch.zeros(len(graphs), n_states, dtype=torch.bool)
     final = torch.zeros(len(graphs), n_states, dtype=torch.bool)
+    enter = torch.zeros(len(graphs), n_states + 1)
     jump_lists = []
     for b, g in enumerate(graphs):
         own = np.arange(g.n_states)[:, None]
@@ -47,10 +49,11 @@ def _stack(graphs: Sequence[Graph]) -> tuple[Tensor, Tensor, Tensor, Tensor, Ten
         column[b, : g.n_states] = torch.from_numpy(g.column)
         initial[b, : g.n_states] = torch.from_numpy(g.initial)
         final[b, : g.n_states] = torch.from_numpy(g.final)
+        enter[b, 1 : g.n_states + 1] = torch.from_numpy(g.enter)
     jumps = torch.zeros(len(graphs), max(1, max(len(j) for j in jump_lists)), dtype=torch.long)
     for b, j in enumerate(jump_lists):
         jumps[b, : len(j)] = j
-    return preds, step, column, initial, final, jumps
+    return preds, step, column, initial, final, jumps, enter
 
 
 @torch.no_grad()
@@ -65,7 +68,7 @@ def viterbi(scores: Sequence[Tensor], graphs: Sequence[Graph]) -> list[np.ndarra
         path = viterbi([log_probs], [build_graph(slots, 3, n_phones)])[0]
     """
     batch = len(graphs)
-    preds, step, column, initial, final, jumps = _stack(graphs)
+    preds, step, column, initial, final, jumps, enter = _stack(graphs)
     n_states, width = preds.shape[1], preds.shape[2]
     lengths = torch.tensor([s.shape[0] for s in scores])
     n_frames = int(lengths.max())
@@ -73,7 +76,7 @@ def viterbi(scores: Sequence[Tensor], graphs: Sequence[Graph]) -> list[np.ndarra
     for b, s in enumerate(scores):
         emit[: s.shape[0], b] = s.float()
     emit = emit.gather(2, column[None].expand(n_frames, -1, -1))  # (T, B, S)
-    step_mask = torch.where(step, 0.0, NEG_INF)
+    step_mask = torch.where(step, enter[:, 1:], NEG_INF)
     padded = torch.cat([torch.zeros(batch, 1, width, dtype=torch.long), preds], 1)
     jump_preds = padded.gather(1, jumps[:, :, None].expand(-1, -1, width))[:, :, 1:].reshape(batch, -1)
     history = torch.full((n_frames, batch, n_states + 1), NEG_INF)
@@ -82,7 +85,7 @@ def viterbi(scores: Sequence[Tensor], graphs: Sequence[Graph]) -> list[np.ndarra
         prev, cur = history[t - 1], history[t]
         torch.maximum(prev[:, 1:], prev[:, :-1] + step_mask, out=cur[:, 1:])
         cand = prev.gather(1, jump_preds).view(batch, jumps.shape[1], width - 1).amax(2)
-        cur.scatter_reduce_(1, jumps, cand, "amax")
+        cur.scatter_reduce_(1, jumps, cand + enter.gather(1, jumps), "amax")
         cur[:, 0] = NEG_INF
         cur[:, 1:] += emit[t]
     rows = torch.arange(batch)
@@ -95,7 +98,8 @@ def viterbi(scores: Sequence[Tensor], graphs: Sequence[Graph]) -> list[np.ndarra
         paths[:, t] = state
         if t:
             options = padded[rows, state]  # (B, K)
-            before = history[t - 1].gather(1, options).argmax(1)
+            cost = torch.where(options == state[:, None], 0.0, enter[rows, state][:, None])
+            before = (history[t - 1].gather(1, options) + cost).argmax(1)
             state = torch.where(t <= last, options[rows, before], state)
     return [paths[b, : lengths[b]].numpy() - 1 if best_end[b] > NEG_INF else None for b in range(batch)]
 

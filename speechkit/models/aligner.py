@@ -67,12 +67,14 @@ class NetConfig:
 class AlignerModelConfig:
     """Everything that defines an aligner besides its weights. ``n_states``: left-to-right HMM states per phone
     (each lasts a frame at least); ``prior_scale``: how much of the log prior is subtracted from the log posterior;
+    ``pause_cost``: what a path pays, in log-score, for each pause it puts between words;
     ``phones``: the acoustic phones, ``sil`` first (filled in by training)."""
 
     features: FeatureConfig = field(default_factory=FeatureConfig)
     net: NetConfig = field(default_factory=NetConfig)
     n_states: int = 3
     prior_scale: float = 0.3
+    pause_cost: float = 0.0
     phones: list[str] = field(default_factory=list)
 
 

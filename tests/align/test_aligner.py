@@ -68,17 +68,19 @@ def test_model_reuse_on_another_data_dir(trained: tuple[Path, Path], tmp_path: P
     assert model.cfg.features.sample_rate == 22050 and model.phones[0] == "sil"
 
 
-def test_a_new_aligner_suppresses_late_reverberation_and_an_older_model_dir_keeps_its_features(
+def test_a_new_aligner_suppresses_late_reverberation_and_an_older_model_dir_keeps_its_features_and_graphs(
         trained: tuple[Path, Path], tiny_lj: Path, tmp_path: Path) -> None:  # fmt: skip
     _, exp = trained
     _, model = load_model(exp / "model")
     assert (model.cfg.features.late_reverb_weight, model.cfg.features.late_reverb_delay_ms) == (0.3, 25.0)
+    assert model.cfg.pause_cost == 8.0
     older = tmp_path / "older"
     shutil.copytree(exp / "model", older)
     lines = (older / "model.yaml").read_text().splitlines(keepends=True)
-    (older / "model.yaml").write_text("".join(line for line in lines if "late_reverb" not in line))
+    (older / "model.yaml").write_text("".join(line for line in lines if "late_reverb" not in line
+                                              and "pause_cost" not in line))  # fmt: skip
     _, old = load_model(older)
-    assert old.cfg.features.late_reverb_weight == 0.0  # as saved before the setting existed
+    assert (old.cfg.features.late_reverb_weight, old.cfg.pause_cost) == (0.0, 0.0)  # saved before they existed
     wave = torch.from_numpy(read_audio(tiny_lj / "wavs" / "LJ001-0001.wav"))[None]
     raw, frames = old.features(wave, torch.tensor([wave.shape[1]]))
     assert torch.equal(raw, old.mel(wave, torch.tensor([wave.shape[1]]))[0])

@@ -39,7 +39,8 @@ def reference_viterbi(scores: np.ndarray, graph) -> float:
     emit = scores[:, graph.column]
     best = np.where(graph.initial, emit[0], -np.inf)
     for t in range(1, len(scores)):
-        best = np.array([max(best[p] for p in graph.preds[s] if p >= 0) for s in range(graph.n_states)]) + emit[t]
+        best = np.array([max(best[p] + (graph.enter[s] if p != s else 0.0) for p in graph.preds[s] if p >= 0)
+                         for s in range(graph.n_states)]) + emit[t]  # fmt: skip
     return float(np.max(np.where(graph.final, best, -np.inf)))
 
 
@@ -48,7 +49,8 @@ def path_score(path: np.ndarray, scores: np.ndarray, graph) -> float:
     assert graph.initial[path[0]] and graph.final[path[-1]]
     for a, b in itertools.pairwise(path):
         assert a in graph.preds[b]
-    return float(scores[np.arange(len(path)), graph.column[path]].sum())
+    entered = sum(float(graph.enter[b]) for a, b in itertools.pairwise(path) if a != b)
+    return float(scores[np.arange(len(path)), graph.column[path]].sum()) + entered
 
 
 def test_known_best_path_with_silence_taken_or_skipped_as_the_scores_say() -> None:
@@ -117,7 +119,8 @@ def test_batched_viterbi_matches_the_plain_definition_and_single_runs(seed: int)
         n_words = int(rng.integers(1, 4))
         prons = [word(w, *[tuple((A, B, C)[i] for i in rng.integers(0, 3, rng.integers(1, 3)))
                            for _ in range(rng.integers(1, 3))]) for w in range(n_words)]
-        graphs.append(build_graph(words_slots(prons, sil_phone=0), int(rng.integers(1, 3)), N_PHONES))
+        graphs.append(build_graph(words_slots(prons, sil_phone=0), int(rng.integers(1, 3)), N_PHONES,
+                                  float(rng.choice([0.0, 0.7, 3.0]))))  # fmt: skip
         n_frames = graphs[-1].min_frames() + int(rng.integers(0, 12))
         scores.append(torch.from_numpy(rng.normal(size=(n_frames, N_PHONES * 2 + 1)).astype(np.float32)))
     batched = viterbi(scores, graphs)
@@ -125,3 +128,18 @@ def test_batched_viterbi_matches_the_plain_definition_and_single_runs(seed: int)
         assert path is not None and len(path) == len(s)
         assert path_score(path, s.numpy(), g) == pytest.approx(reference_viterbi(s.numpy(), g), abs=1e-4)
         np.testing.assert_array_equal(viterbi([s], [g])[0], path)
+
+
+def test_a_pause_between_words_is_taken_only_where_it_gains_more_than_it_costs() -> None:
+    slots = words_slots([word(0, (A,)), word(1, (B,))], sil_phone=0)
+    # two frames that favour silence by 1.0 each between A and B (B's frames would cost them 0 otherwise)
+    scores = scores_for([1, 1, 0, 0, 2, 2])
+    scores[2:4, 2] = -1.0
+    for cost, pause in ((0.0, True), (1.9, True), (2.1, False)):
+        graph = build_graph(slots, 1, N_PHONES, pause_cost=cost)
+        path = viterbi([scores], [graph])[0]
+        assert ("sil", 2) in token_labels(path, graph) if pause else token_labels(path, graph) == [("A1", 2), ("B", 4)]
+        assert path_score(path, scores.numpy(), graph) == pytest.approx(reference_viterbi(scores.numpy(), graph))
+    edges = build_graph(slots, 1, N_PHONES, pause_cost=5.0)
+    path = viterbi([scores_for([0, 1, 2, 0])], [edges])[0]
+    assert token_labels(path, edges) == [("sil", 1), ("A1", 1), ("B", 1), ("sil", 1)]  # edges cost nothing
