@@ -67,7 +67,7 @@ def mini_ljspeech(
     limit: int = typer.Option(0, min=0, help="Use only the first N sentences (0: all 660)."),
     judge: int = typer.Option(0, min=0, help="Instead: N sentences of random English words in the same voice, "
                               "no TextGrids (training data for the ASR judge, disjoint from the TTS sentences)."),
-    voice: str = typer.Option("en-us+f3,pitch=55,range=60,rate=165", help="The eSpeak voice: "
+    voice: str = typer.Option("", help="Another eSpeak voice than the corpus's own: "
                               "NAME[+VARIANT][,pitch=0-100][,range=0-100][,rate=WORDS_PER_MINUTE]; each "
                               "utterance's rate varies +-15 around it."),
 ) -> None:
@@ -85,10 +85,10 @@ def mini_ljspeech(
     """
     from speechkit.jobs.backend import Cmd
     from speechkit.lang.espeak import Voice
-    from speechkit.mini.ljspeech import build_mini_ljspeech
+    from speechkit.mini.ljspeech import VOICE, build_mini_ljspeech
 
     try:
-        speaker = Voice.parse(voice)
+        speaker = Voice.parse(voice) if voice else VOICE
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--voice") from None
     t0 = time.time()

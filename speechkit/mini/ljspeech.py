@@ -19,9 +19,9 @@ from pathlib import Path
 from speechkit.data.audio import write_audio
 from speechkit.data.text import word_spans
 from speechkit.data.textgrid import write_textgrid
+from speechkit.errors import SpeechkitError
 from speechkit.jobs.backend import Cmd
 from speechkit.jobs.map import job_map, work_dir
-from speechkit.errors import SpeechkitError
 from speechkit.lang.arpabet import is_silence, to_arpabet
 from speechkit.lang.espeak import Voice, engine
 from speechkit.mini.timing import event_words, segments
@@ -55,16 +55,18 @@ def load_sentences() -> list[tuple[str, str]]:
 
 
 def check_voice(voice: Voice, sentences: list[str]) -> None:
-    """Fail before any rendering, with one line, when eSpeak lacks ``voice`` or reads a sentence with a phoneme
-    the TextGrids cannot name in ARPAbet (:mod:`speechkit.lang.arpabet` covers eSpeak's English voices)."""
+    """Fail before any rendering, with one line, when eSpeak lacks ``voice`` or reads one of ``sentences`` (those
+    that get TextGrids) with a phoneme ARPAbet cannot name (:mod:`speechkit.lang.arpabet` covers eSpeak's English
+    voices)."""
     espeak = engine()
-    for text in sentences:
+    for text in ["", *sentences]:  # "": the voice alone
         try:
             for name in espeak.phonemize(text.replace("-", " "), voice):
                 if not is_silence(name):
                     to_arpabet(name)
         except (KeyError, ValueError) as e:
-            raise SpeechkitError(None, f"voice {voice.spec!r}: {e.args[0]} (in {text!r})") from None
+            where = f" (in {text!r})" if text else ""
+            raise SpeechkitError(None, f"voice {voice.spec!r}: {e.args[0]}{where}") from None
 
 
 def render_all(jobs: list[Job]) -> list[float]:
@@ -108,8 +110,7 @@ def build_mini_ljspeech(out: str | Path, seed: int = 0, nj: int = 2, limit: int 
         sentences, prefix = [(s, s) for s in judge_sentences(judge, seed)], "JG"
     else:
         sentences, prefix = load_sentences()[:limit], "LJ"
-    if not judge:
-        check_voice(voice, [norm for _, norm in sentences])
+    check_voice(voice, [] if judge else [norm for _, norm in sentences])
     rng = random.Random(seed)
     ids = [f"{prefix}{i // 100 + 1:03d}-{i % 100 + 1:04d}" for i in range(len(sentences))]
     with atomic_dir(out) as tmp:

@@ -188,6 +188,9 @@ def test_mini_ljspeech_in_another_voice_keeps_exact_times_and_refuses_an_unmappa
               "--voice", "en-029")  # fmt: skip
     assert res.returncode == 1 and not (tmp_path / "caribbean").exists()
     assert res.stderr.startswith("error: voice 'en-029': no ARPAbet rule for eSpeak phoneme 't['")
+    res = cli("prep", "mini-ljspeech", "--out", tmp_path / "judge", "--judge", "2", "--voice", "xx-yy")
+    assert res.returncode == 1 and res.stderr == "error: voice 'xx-yy': eSpeak NG has no voice 'xx-yy'\n"
+    assert not (tmp_path / "judge").exists()
     for bad, says in (("en-us,pitch=high", "'pitch=high' is not pitch=N"), ("+m3", "no language voice name")):
         res = cli("prep", "mini-ljspeech", "--out", tmp_path / "bad", "--voice", bad)
         assert res.returncode == 2 and says in " ".join(res.stderr.replace("│", " ").split()), res.stderr
