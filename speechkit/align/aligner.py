@@ -29,6 +29,7 @@ from speechkit.align.durations import (
 )
 from speechkit.align.features import frame_counts, log_mels, padded, read_waves
 from speechkit.align.graph import Graph, Slot, build_graph
+from speechkit.align.refine import refine_runs
 from speechkit.align.transcripts import PhoneIndex, read_phone_sequences, sequence_slots, text_slots
 from speechkit.align.viterbi import runs, viterbi
 from speechkit.data.audio import audio_info
@@ -87,7 +88,7 @@ def iter_slots(utts: Sequence[Utterance], data_dir: Path, phones: PhoneIndex, le
 
 def fitted_graph(utt: Utterance, slots: Sequence[Slot], model: AlignerModel, n_frames: int) -> Graph:
     """The utterance's graph; one too short for its phones (each state needs a frame) is a user error."""
-    g = build_graph(slots, model.cfg.n_states, len(model.phones), model.cfg.pause_cost)
+    g = build_graph(slots, model.cfg.n_states, len(model.phones), model.cfg.pause_cost, model.pause_frames)
     need = g.min_frames()
     if need > n_frames:
         ms = model.cfg.features.frame_shift_ms
@@ -137,13 +138,16 @@ def viterbi_paths(model: AlignerModel, feats: Sequence[Tensor], graphs: Sequence
         advance(len(batch))
 
 
-def path_segments(path: np.ndarray, graph: Graph, words: Sequence[str], frame_seconds: float, duration: float
-                  ) -> tuple[list[Segment], list[Segment]]:
+def path_segments(path: np.ndarray, graph: Graph, words: Sequence[str], frame_seconds: float, duration: float,
+                  feats: np.ndarray, reach: int) -> tuple[list[Segment], list[Segment]]:
     """Word and phone segments (seconds) of a state path, ``words`` naming the graph's word indices; silence is
-    ``""`` and the last segment ends at ``duration``."""
+    ``""`` and the last segment ends at ``duration``. Boundaries between phones move up to ``reach`` frames to
+    where the utterance's log-mels ``feats`` change most (:func:`speechkit.align.refine.refine_runs`)."""
     phones: list[Segment] = []
     spans: dict[int, tuple[float, float]] = {}
-    for token, first, end in runs(path, graph):
+    found = runs(path, graph)
+    found = refine_runs(found, [graph.tokens[t].label != SIL for t, _, _ in found], feats, reach)
+    for token, first, end in found:
         tok = graph.tokens[token]
         start, stop = first * frame_seconds, duration if end == len(path) else end * frame_seconds
         phones.append(Segment(start, stop, "" if tok.label == SIL else tok.label))
@@ -182,7 +186,7 @@ def align_data_dir(model: AlignerModel, data_dir: str | Path, out_dir: str | Pat
                 info = audio_info(u.wav)
                 duration = info.frames / info.samplerate
                 words, phone_segs = path_segments(paths[i], graph, u.text.split() if phone_file is None else [],
-                                                  frame_seconds, duration)
+                                                  frame_seconds, duration, feats[i].numpy(), model.cfg.refine_frames)
                 write_textgrid(key_file(out_dir, u.utt, ".TextGrid"), words, phone_segs, duration)
                 n_frames = resampled_length(info.frames, info.samplerate, sample_rate) // hop_length
                 d = segments_to_durations(phone_segs, n_frames, sample_rate, hop_length, edge_silence)

@@ -27,10 +27,13 @@ class TrainConfig:
 class AlignerConfig:
     """What ``speechkit align --train`` builds and how it trains it. A new aligner suppresses late reverberation
     (weight 0.3, 25 ms: on the warped, reverberant dev voice of ``bench/align_voices.sh`` the mean phone boundary
-    error went from 19.9 to 15.5 ms) and makes each pause between words cost 8 (spurious pauses over stop closures
-    there: 1,080 -> 257; word boundary error 13.7 -> 13.1 ms), while a saved ``model.yaml`` without those settings
-    keeps the features and graphs it was trained with."""
+    error went from 19.9 to 15.5 ms), measures each band from the utterance's noise floor (quantile 0.1), makes each
+    pause between words cost 8 and last 50 ms at least (spurious pauses over stop closures and weak consonants),
+    and refines boundaries between phones within 3 frames (the two Klatt dev voices' word boundary errors: 13.1 ->
+    11.1 ms and 21.2 -> 16.1 ms for the last three together), while a saved ``model.yaml`` without those settings
+    keeps the features, graphs and boundaries it had."""
 
     model: AlignerModelConfig = field(default_factory=lambda: AlignerModelConfig(
-        FeatureConfig(late_reverb_weight=0.3, late_reverb_delay_ms=25.0), pause_cost=8.0))
+        FeatureConfig(late_reverb_weight=0.3, late_reverb_delay_ms=25.0, floor_quantile=0.1), pause_cost=8.0,
+        min_pause_ms=50.0, refine_frames=3))
     train: TrainConfig = field(default_factory=TrainConfig)

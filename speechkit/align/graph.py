@@ -74,10 +74,14 @@ def spn_column(n_phones: int, n_states: int) -> int:
     return n_phones * n_states
 
 
-def build_graph(slots: Sequence[Slot], n_states: int, n_phones: int, pause_cost: float = 0.0) -> Graph:
+def build_graph(slots: Sequence[Slot], n_states: int, n_phones: int, pause_cost: float = 0.0,
+                pause_states: int = 0) -> Graph:
     """Expand ``slots`` into HMM states (see the module docstring); a graph whose every slot is optional is a
     ValueError (an utterance must say something). A path that takes an optional slot between two others (a pause
-    between words, not one at an edge) pays ``pause_cost`` on entering it."""
+    between words, not one at an edge) pays ``pause_cost`` on entering it, and such a pause's token has
+    ``max(n_states, pause_states)`` states, spread evenly over its phone's ``n_states`` emission columns, so it
+    lasts that many frames at least (Kaldi's silence has 5 states to 3 for a phone, for the same reason: a short
+    gap inside speech is a stop closure or a weak consonant far more often than a pause)."""
     tokens: list[Token] = []
     token_of: list[int] = []
     column: list[int] = []
@@ -87,15 +91,17 @@ def build_graph(slots: Sequence[Slot], n_states: int, n_phones: int, pause_cost:
     ends: list[int] = []  # states a next slot's first states may follow
     can_start = True  # whether a next slot's first states may begin the utterance
     for k, slot in enumerate(slots):
-        cost = -pause_cost if slot.optional and 0 < k < len(slots) - 1 else 0.0
+        pause = slot.optional and 0 < k < len(slots) - 1
+        cost, states = (-pause_cost, max(n_states, pause_states)) if pause else (0.0, n_states)
         slot_ends = []
         for alt in slot.alternatives:
             for i, tok in enumerate(alt):
                 tokens.append(tok)
-                for j in range(n_states):
+                for j in range(states):
                     s = len(token_of)
                     token_of.append(len(tokens) - 1)
-                    column.append(spn_column(n_phones, n_states) if tok.phone == SPN_PHONE else tok.phone * n_states + j)
+                    column.append(spn_column(n_phones, n_states) if tok.phone == SPN_PHONE
+                                  else tok.phone * n_states + j * n_states // states)
                     first = i == 0 and j == 0
                     preds.append([s, *ends] if first else [s, s - 1])
                     initial.append(first and can_start)

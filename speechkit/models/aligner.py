@@ -17,6 +17,7 @@ The model dir is the builder's (:mod:`speechkit.models.builder`, kind ``aligner`
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -26,6 +27,7 @@ from speechkit.errors import SpeechkitError
 from speechkit.features.cmvn import GlobalCMVN, frame_mask
 from speechkit.features.dereverb import suppress_late_reverb
 from speechkit.features.mel import LogMel, MelConfig
+from speechkit.features.noise_floor import subtract_noise_floor
 from speechkit.lang.lexicon import SIL
 
 
@@ -34,8 +36,9 @@ class FeatureConfig:
     """The mel front end. ``sample_rate`` None means the training corpus's rate (then saved resolved); audio at
     another rate is resampled to it. A 5 ms shift because boundaries are wanted to a few milliseconds.
     ``late_reverb_weight`` > 0 subtracts that share of the power of the past from ``late_reverb_delay_ms`` to twice
-    that ago from each frame (:mod:`speechkit.features.dereverb`); 0, what a model saved before the setting existed
-    means, keeps the log-mels as they are."""
+    that ago from each frame (:mod:`speechkit.features.dereverb`); ``floor_quantile`` > 0 then subtracts each band's
+    quantile over the utterance (:mod:`speechkit.features.noise_floor`). 0, what a model saved before a setting
+    existed means, leaves that step out."""
 
     sample_rate: int | None = None
     frame_shift_ms: float = 5.0
@@ -43,6 +46,7 @@ class FeatureConfig:
     n_mels: int = 80
     late_reverb_weight: float = 0.0
     late_reverb_delay_ms: float = 25.0
+    floor_quantile: float = 0.0
 
     def mel(self) -> MelConfig:
         """The :class:`MelConfig` these settings mean (FFT size: the window rounded up to a power of two)."""
@@ -67,14 +71,18 @@ class NetConfig:
 class AlignerModelConfig:
     """Everything that defines an aligner besides its weights. ``n_states``: left-to-right HMM states per phone
     (each lasts a frame at least); ``prior_scale``: how much of the log prior is subtracted from the log posterior;
-    ``pause_cost``: what a path pays, in log-score, for each pause it puts between words;
-    ``phones``: the acoustic phones, ``sil`` first (filled in by training)."""
+    ``pause_cost``: what a path pays, in log-score, for each pause it puts between words, and ``min_pause_ms`` the
+    shortest such pause (0: ``n_states`` frames, like any phone); ``refine_frames``: how far, in frames, a boundary
+    between two phones may move after Viterbi to where the spectrum changes most (:mod:`speechkit.align.refine`; 0
+    keeps Viterbi's); ``phones``: the acoustic phones, ``sil`` first (filled in by training)."""
 
     features: FeatureConfig = field(default_factory=FeatureConfig)
     net: NetConfig = field(default_factory=NetConfig)
     n_states: int = 3
     prior_scale: float = 0.3
     pause_cost: float = 0.0
+    min_pause_ms: float = 0.0
+    refine_frames: int = 0
     phones: list[str] = field(default_factory=list)
 
 
@@ -105,6 +113,8 @@ class AlignerModel(nn.Module):
         if cfg.late_reverb_weight > 0:
             delay = max(1, round(cfg.late_reverb_delay_ms / cfg.frame_shift_ms))
             feats = suppress_late_reverb(feats, delay, cfg.late_reverb_weight)
+        if cfg.floor_quantile > 0:
+            feats = subtract_noise_floor(feats, frames, cfg.floor_quantile)
         return feats, frames
 
     def forward(self, feats: Tensor, lengths: Tensor) -> Tensor:
@@ -114,6 +124,11 @@ class AlignerModel(nn.Module):
         for conv in self.convs:
             x = conv(x) * valid  # zero padding between layers too, as each utterance alone would see it
         return self.out(x).transpose(1, 2)
+
+    @property
+    def pause_frames(self) -> int:
+        """The fewest frames a pause between words lasts (``min_pause_ms`` rounded up; at least ``n_states``)."""
+        return max(self.cfg.n_states, math.ceil(self.cfg.min_pause_ms / self.cfg.features.frame_shift_ms - 1e-9))
 
     def emissions(self, logits: Tensor) -> Tensor:
         """Scaled log-likelihoods ``(..., n_classes + 1)``; the extra last column scores ``spn`` as the best

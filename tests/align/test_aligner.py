@@ -16,6 +16,7 @@ from speechkit.data.audio import read_audio
 from speechkit.data.table import read_table
 from speechkit.data.textgrid import SILENCE_LABELS, read_alignment
 from speechkit.features.dereverb import suppress_late_reverb
+from speechkit.features.noise_floor import subtract_noise_floor
 from speechkit.models.builder import load_model
 from speechkit.utils.atomic import OWNED
 
@@ -73,19 +74,22 @@ def test_a_new_aligner_suppresses_late_reverberation_and_an_older_model_dir_keep
     _, exp = trained
     _, model = load_model(exp / "model")
     assert (model.cfg.features.late_reverb_weight, model.cfg.features.late_reverb_delay_ms) == (0.3, 25.0)
-    assert model.cfg.pause_cost == 8.0
+    assert (model.cfg.pause_cost, model.pause_frames, model.cfg.refine_frames) == (8.0, 10, 3)
+    assert model.cfg.features.floor_quantile == 0.1
     older = tmp_path / "older"
     shutil.copytree(exp / "model", older)
     lines = (older / "model.yaml").read_text().splitlines(keepends=True)
-    (older / "model.yaml").write_text("".join(line for line in lines if "late_reverb" not in line
-                                              and "pause_cost" not in line))  # fmt: skip
+    new_keys = ("late_reverb", "pause_cost", "min_pause_ms", "refine_frames", "floor_quantile")
+    (older / "model.yaml").write_text("".join(line for line in lines if not any(k in line for k in new_keys)))
     _, old = load_model(older)
     assert (old.cfg.features.late_reverb_weight, old.cfg.pause_cost) == (0.0, 0.0)  # saved before they existed
+    assert (old.cfg.features.floor_quantile, old.pause_frames, old.cfg.refine_frames) == (0.0, 3, 0)
     wave = torch.from_numpy(read_audio(tiny_lj / "wavs" / "LJ001-0001.wav"))[None]
     raw, frames = old.features(wave, torch.tensor([wave.shape[1]]))
     assert torch.equal(raw, old.mel(wave, torch.tensor([wave.shape[1]]))[0])
-    suppressed, same_frames = model.features(wave, torch.tensor([wave.shape[1]]))
-    assert torch.equal(frames, same_frames) and torch.equal(suppressed, suppress_late_reverb(raw, 5, 0.3))
+    new, same_frames = model.features(wave, torch.tensor([wave.shape[1]]))
+    suppressed = suppress_late_reverb(raw, 5, 0.3)
+    assert torch.equal(frames, same_frames) and torch.equal(new, subtract_noise_floor(suppressed, frames, 0.1))
     assert (suppressed < raw - 0.5).any()  # some frames lose more than 4 dB: what their past rings into them
 
 

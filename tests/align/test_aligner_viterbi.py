@@ -120,7 +120,7 @@ def test_batched_viterbi_matches_the_plain_definition_and_single_runs(seed: int)
         prons = [word(w, *[tuple((A, B, C)[i] for i in rng.integers(0, 3, rng.integers(1, 3)))
                            for _ in range(rng.integers(1, 3))]) for w in range(n_words)]
         graphs.append(build_graph(words_slots(prons, sil_phone=0), int(rng.integers(1, 3)), N_PHONES,
-                                  float(rng.choice([0.0, 0.7, 3.0]))))  # fmt: skip
+                                  float(rng.choice([0.0, 0.7, 3.0])), int(rng.integers(0, 4))))  # fmt: skip
         n_frames = graphs[-1].min_frames() + int(rng.integers(0, 12))
         scores.append(torch.from_numpy(rng.normal(size=(n_frames, N_PHONES * 2 + 1)).astype(np.float32)))
     batched = viterbi(scores, graphs)
@@ -143,3 +143,20 @@ def test_a_pause_between_words_is_taken_only_where_it_gains_more_than_it_costs()
     edges = build_graph(slots, 1, N_PHONES, pause_cost=5.0)
     path = viterbi([scores_for([0, 1, 2, 0])], [edges])[0]
     assert token_labels(path, edges) == [("sil", 1), ("A1", 1), ("B", 1), ("sil", 1)]  # edges cost nothing
+
+
+def test_a_pause_between_words_lasts_at_least_pause_states_frames_and_edges_keep_n_states() -> None:
+    slots = words_slots([word(0, (A,)), word(1, (B,))], sil_phone=0)
+    graph = build_graph(slots, 3, N_PHONES, pause_states=5)
+    pause_states = np.flatnonzero(graph.token == [t.label for t in graph.tokens].index(SIL, 1))
+    assert graph.column[pause_states].tolist() == [0, 0, 1, 1, 2]  # sil's 3 columns spread over 5 states
+    assert sum(graph.token == 0) == 3  # the leading silence keeps 3 states
+    # four silent frames between A and B: a pause of 3 states takes them, one of at least 5 cannot
+    scores = scores_for([1, 1, 1, 0, 0, 0, 0, 2, 2, 2], n_states=3)
+    short = build_graph(slots, 3, N_PHONES)
+    assert (SIL, 4) in token_labels(viterbi([scores], [short])[0], short)
+    path = viterbi([scores], [graph])[0]
+    assert [label for label, _ in token_labels(path, graph)] == ["A1", "B"]
+    assert path_score(path, scores.numpy(), graph) == pytest.approx(reference_viterbi(scores.numpy(), graph))
+    longer = scores_for([1, 1, 1, 0, 0, 0, 0, 0, 0, 2, 2, 2], n_states=3)
+    assert (SIL, 6) in token_labels(viterbi([longer], [graph])[0], graph)
