@@ -30,7 +30,7 @@ class AlignerConfig:
     error went from 19.9 to 15.5 ms), measures each band from the utterance's noise floor (quantile 0.1), makes each
     pause between words cost 8 and last 50 ms at least (spurious pauses over stop closures and weak consonants),
     and refines boundaries between phones within 3 frames (the two Klatt dev voices' word boundary errors: 13.1 ->
-    11.1 ms and 21.2 -> 16.1 ms for the last three together), while a saved ``model.yaml`` without those settings
+    11.6 ms and 21.2 -> 16.0 ms for the last three together), while a saved ``model.yaml`` without those settings
     keeps the features, graphs and boundaries it had."""
 
     model: AlignerModelConfig = field(default_factory=lambda: AlignerModelConfig(

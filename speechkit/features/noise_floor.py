@@ -4,12 +4,14 @@ Why: global CMVN leaves each recording's absolute level, and the level of its ba
 features. A weak consonant (f, th, a stop's closure) in a noisy recording can then sit at the level a pause has in
 a quieter one, and an aligner takes it for a pause. What separates them within one recording is how far each band
 rises above that recording's own floor: subtracting the ``quantile`` of every band over the utterance's frames (a
-low one, so that the estimate comes from pauses and closures, whatever share of the utterance is speech) makes a
-frame's features that rise. A frame of digital silence (the edges of synthesized audio) would sit far below the
+low one, so that the estimate comes from pauses and closures, whatever share of the utterance is speech) makes the
+features say just that. A frame of digital silence (the edges of synthesized audio) would sit far below the
 floor, unlike the quiet pause of a recording, so nothing goes lower than :data:`BELOW` under it (on the clean mini
-LJSpeech corpus, without that limit the aligner missed half the pauses between words). On the warped, noisy dev voices of ``bench/align_voices.sh`` the aligner's mean word
-boundary error went from 11.5 to 11.1 ms (Klatt 2) and from 17.5 to 16.1 ms (Klatt 4, where pauses put over weak
-consonants fell from 754 to 305).
+LJSpeech corpus, without that limit the aligner missed half the pauses between words).
+
+On the warped, noisy dev voices of ``bench/align_voices.sh`` the aligner's mean phone boundary error went from 13.5
+to 13.1 ms (Klatt 2; words 11.5 and 11.6 ms) and from 16.7 to 16.1 ms (Klatt 4; words 17.5 to 16.0 ms, pauses put
+over weak consonants and closures 754 to 395).
 """
 
 from __future__ import annotations
