@@ -32,7 +32,7 @@ import functools
 import re
 import types
 import typing
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union
 
@@ -166,7 +166,8 @@ def _set(tp: Any, current: Any, parts: list[str], value: Any, key: str) -> Any:
         if name not in schema:
             raise _unknown_key(COMMAND_LINE, ".".join([sub, *rest]), key, name, schema)
         field_type, _ = schema[name]
-        return dataclasses.replace(current, **{name: _set(field_type, getattr(current, name), rest, value, sub)})
+        changed = _set(field_type, getattr(current, name), rest, value, sub)
+        return _construct(COMMAND_LINE, key, lambda: dataclasses.replace(current, **{name: changed}))
     if typing.get_origin(tp) is dict:
         key_type, value_type = typing.get_args(tp)
         raw = name if key_type is str else _parse_yaml(name, COMMAND_LINE, f"key '{sub}': ")
@@ -225,12 +226,20 @@ def _coerce_dataclass(cls: type, value: Any, base: Any, key: str, source: str) -
         field_type, field = schema[name]
         current = getattr(base, name) if base is not None else _default(field)
         given[name] = _coerce(field_type, item, None if current is dataclasses.MISSING else current, sub, source)
-    if base is not None:
-        return dataclasses.replace(base, **given)
-    for name, (_, field) in schema.items():
-        if name not in given and _default(field) is dataclasses.MISSING:
-            raise SpeechkitError(source, f"missing key '{_join(key, name)}'")
-    return cls(**given)
+    if base is None:
+        for name, (_, field) in schema.items():
+            if name not in given and _default(field) is dataclasses.MISSING:
+                raise SpeechkitError(source, f"missing key '{_join(key, name)}'")
+    return _construct(source, key, lambda: cls(**given) if base is None else dataclasses.replace(base, **given))
+
+
+def _construct(source: str, key: str, make: Callable[[], T]) -> T:
+    """``make()``, with the ValueError a dataclass's ``__post_init__`` raises for a value out of range reported as
+    bad input from ``source`` at ``key``."""
+    try:
+        return make()
+    except ValueError as e:
+        raise SpeechkitError(source, f"key '{key}': {e}" if key else str(e)) from None
 
 
 def _coerce_scalar(tp: Any, value: Any, key: str, source: str) -> Any:

@@ -79,7 +79,7 @@ def build_graph(slots: Sequence[Slot], n_states: int, n_phones: int, pause_cost:
     """Expand ``slots`` into HMM states (see the module docstring); a graph whose every slot is optional is a
     ValueError (an utterance must say something). A path that takes an optional slot between two others (a pause
     between words, not one at an edge) pays ``pause_cost`` on entering it, and such a pause's token has
-    ``max(n_states, pause_states)`` states, spread evenly over its phone's ``n_states`` emission columns, so it
+    ``pause_states`` states (0: ``n_states``), spread evenly over its phone's ``n_states`` emission columns, so it
     lasts that many frames at least (Kaldi's silence has 5 states to 3 for a phone, for the same reason: a short
     gap inside speech is a stop closure or a weak consonant far more often than a pause)."""
     tokens: list[Token] = []
@@ -92,7 +92,7 @@ def build_graph(slots: Sequence[Slot], n_states: int, n_phones: int, pause_cost:
     can_start = True  # whether a next slot's first states may begin the utterance
     for k, slot in enumerate(slots):
         pause = slot.optional and 0 < k < len(slots) - 1
-        cost, states = (-pause_cost, max(n_states, pause_states)) if pause else (0.0, n_states)
+        cost, states = (-pause_cost, pause_states or n_states) if pause else (0.0, n_states)
         slot_ends = []
         for alt in slot.alternatives:
             for i, tok in enumerate(alt):

@@ -26,8 +26,8 @@ silence does not stand apart."""
 
 def subtract_noise_floor(log_mag: Tensor, lengths: Tensor, quantile: float) -> Tensor:
     """``log_mag`` ``(B, T, D)`` less, per utterance and band, the ``quantile`` of that band over the utterance's
-    first ``lengths[b]`` frames, and at least ``-BELOW``; frames past the length are returned as they were (padding stays
-    padding)."""
+    first ``lengths[b]`` frames, and at least ``-BELOW``; frames past the length are returned as they were
+    (padding stays padding)."""
     out = log_mag.clone()
     for b, n in enumerate(lengths.tolist()):
         if n > 0:

@@ -48,6 +48,13 @@ class FeatureConfig:
     late_reverb_delay_ms: float = 25.0
     floor_quantile: float = 0.0
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.floor_quantile < 1:
+            raise ValueError(f"floor_quantile must be in [0, 1), got {self.floor_quantile:g}")
+        if self.late_reverb_weight < 0 or self.late_reverb_delay_ms <= 0:
+            raise ValueError("late_reverb_weight must be >= 0 and late_reverb_delay_ms > 0, got "
+                             f"{self.late_reverb_weight:g} and {self.late_reverb_delay_ms:g}")
+
     def mel(self) -> MelConfig:
         """The :class:`MelConfig` these settings mean (FFT size: the window rounded up to a power of two)."""
         if self.sample_rate is None:
@@ -84,6 +91,11 @@ class AlignerModelConfig:
     min_pause_ms: float = 0.0
     refine_frames: int = 0
     phones: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.n_states < 1 or self.refine_frames < 0 or self.min_pause_ms < 0 or self.pause_cost < 0:
+            raise ValueError("need n_states >= 1 and refine_frames, min_pause_ms, pause_cost >= 0, got "
+                             f"{self.n_states}, {self.refine_frames}, {self.min_pause_ms:g}, {self.pause_cost:g}")
 
 
 class AlignerModel(nn.Module):

@@ -127,6 +127,8 @@ def test_user_errors_are_one_line(trained: tuple[Path, Path], tmp_path: Path, cl
         (["--model", str(exp / "model"), "--phones", str(bad)], "phone 'XX1'"),
         (["--model", str(tmp_path / "nope")], "model directory not found"),
         ([], "exactly one of --train"),
+        (["--train", "model.features.floor_quantile=1.5"], "key 'model.features': floor_quantile must be in [0, 1)"),
+        (["--train", "model.refine_frames=-1"], "refine_frames, min_pause_ms, pause_cost >= 0, got 3, -1,"),
     ]
     for extra, problem in cases:
         res = cli("align", "--data", str(data / "dev"), "--out", str(tmp_path / "o"), *extra)
