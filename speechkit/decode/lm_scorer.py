@@ -100,6 +100,12 @@ class LmScorer:
         if words and not any(w in self.model for w in words):
             raise SpeechkitError(self.path, f"the LM knows none of the {len(words)} words of {what}")
 
+    def unigram(self, word: str) -> float:
+        """``log10 P(word)`` with no history (``<unk>``'s for a word the LM does not know)."""
+        null, out = kenlm.State(), kenlm.State()
+        self.model.NullContextWrite(null)
+        return self.model.BaseScore(null, word, out)
+
     def score(self, history: History, word: str) -> tuple[History, float, bool]:
         """``(history', log10 P(word | history), whether the LM knows word)``.
 

@@ -12,8 +12,9 @@ the search can score the word with the LM before the next word starts.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 
 from speechkit.errors import SpeechkitError
 
@@ -51,6 +52,11 @@ class Speller(ABC):
         """Whether ``partial`` is already a whole vocabulary word (it may still grow into a longer one)."""
         return False
 
+    def completions(self, score: Callable[[str], float]) -> dict[Hashable, float]:
+        """For each unfinished word that is not yet a word, the best ``score`` among the vocabulary words it can
+        still grow into: what a search can charge it in advance (empty without a vocabulary)."""
+        return {}
+
 
 class _TextSpeller(Speller):
     """Shared by character and piece units: the partial is the unfinished word's text."""
@@ -68,6 +74,15 @@ class _TextSpeller(Speller):
 
     def is_word(self, partial: Hashable) -> bool:
         return self._words is not None and partial in self._words
+
+    def completions(self, score: Callable[[str], float]) -> dict[Hashable, float]:
+        best: dict[Hashable, float] = {}
+        for word in self._words or ():
+            s = score(word)
+            for i in range(1, len(word)):
+                if best.get(word[:i], -math.inf) < s:
+                    best[word[:i]] = s
+        return best
 
 
 class CharSpeller(_TextSpeller):
@@ -125,6 +140,7 @@ class LexiconSpeller(Speller):
         ids = {u: i for i, u in enumerate(self.units)}
         self._next: dict[tuple[int, int], int] = {}
         self._words: dict[int, list[str]] = {}
+        self._inside: dict[str, set[int]] = {}  # per word, the nodes its pronunciations pass through, root aside
         has_children: set[int] = set()
         for word, prons in lexicon.items():
             for pron in prons:
@@ -133,6 +149,8 @@ class LexiconSpeller(Speller):
                     raise SpeechkitError(None, f"lexicon word {word!r} uses phone {missing[0]!r}, not a model unit")
                 node = 0
                 for p in pron:
+                    if node:
+                        self._inside.setdefault(word, set()).add(node)
                     has_children.add(node)
                     node = self._next.setdefault((node, ids[p]), len(self._next) + 1)
                 if word not in self._words.setdefault(node, []):
@@ -148,3 +166,12 @@ class LexiconSpeller(Speller):
 
     def finish(self, partial: Hashable) -> str | None:
         return None if partial == 0 else UNFINISHED
+
+    def completions(self, score: Callable[[str], float]) -> dict[Hashable, float]:
+        best: dict[Hashable, float] = {}
+        for word, nodes in self._inside.items():
+            s = score(word)
+            for node in nodes:
+                if best.get(node, -math.inf) < s:
+                    best[node] = s
+        return best

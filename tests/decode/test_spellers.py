@@ -47,3 +47,15 @@ def test_phones_spell_every_lexicon_word_including_homophones() -> None:
     assert spell(sp, [2]) == []  # no word starts with AY
     with pytest.raises(SpeechkitError, match="'ZH'"):
         LexiconSpeller(["<blank>", "HH"], {"zoo": [["ZH"]]})
+
+
+def test_completions_give_each_unfinished_word_its_best_vocabulary_word() -> None:
+    score = {"the": -1.0, "then": -3.0, "tea": -2.0, "a": -0.5}.__getitem__
+    text = CharSpeller(["<blank>", "|", *"thena"], vocabulary=["the", "then", "tea", "a"]).completions(score)
+    assert text == {"t": -1.0, "th": -1.0, "the": -3.0, "te": -2.0}  # whole words only as prefixes of longer ones
+    assert CharSpeller(["<blank>", "|", "a"]).completions(score) == {}  # no vocabulary, nothing to look ahead to
+    lexicon = {"the": [["DH", "AH"]], "then": [["DH", "EH", "N"]], "tea": [["T", "IY"]], "a": [["AH"]]}
+    sp = LexiconSpeller(["<blank>", "DH", "AH", "EH", "N", "T", "IY"], lexicon)
+    dh = sp.step(sp.initial, 1)[0][0]
+    dh_eh = sp.step(dh, 3)[0][0]
+    assert sp.completions(score) == {dh: -1.0, dh_eh: -3.0, sp.step(sp.initial, 5)[0][0]: -2.0}
