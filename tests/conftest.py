@@ -22,6 +22,32 @@ from speechkit.mini.cvss import build_mini_cvss
 from speechkit.mini.fsc import build_mini_fsc
 from speechkit.mini.ljspeech import build_mini_ljspeech
 
+KENLM_BIN = Path(__file__).resolve().parents[1] / "tools" / "kenlm" / "bin"
+
+
+def _kenlm_program(name: str) -> Path:
+    """``name`` from PATH or tools/kenlm/bin. Missing is a failure, not a skip: CI builds it."""
+    found = shutil.which(name) or shutil.which(name, path=str(KENLM_BIN))
+    if found is None:
+        pytest.fail(f"KenLM's {name} not found on PATH or in {KENLM_BIN}: run bash tools/install_kenlm.sh")
+    return Path(found)
+
+
+@pytest.fixture(scope="session")
+def lmplz() -> Path:
+    return _kenlm_program("lmplz")
+
+
+@pytest.fixture(scope="session")
+def build_binary() -> Path:
+    return _kenlm_program("build_binary")
+
+
+@pytest.fixture(scope="session")
+def query() -> Path:
+    return _kenlm_program("query")
+
+
 # A tiny SLU model for the tiny FSC corpus: tests shorten its schedule with overrides such as train.epochs=1.
 TINY_SLU = """task: slu
 exp_dir: exp/slu

@@ -5,9 +5,11 @@ word-level LM. Its state after some units is a *partial*: the unfinished word so
 sentencepiece units, a lexicon-trie node for phones). ``step(partial, unit)`` lists the ways to continue as
 ``(partial', word)`` pairs, ``word`` being the word this unit finished (or None): one way for characters and
 pieces, none or several for phones (a phone may end a word, or several homophones, and also continue a longer
-one). ``viable(partial)`` says whether the unfinished word can still become a vocabulary word, so the search can
-penalize misspellings early instead of when the word ends, and ``is_word(partial)`` whether it already is one, so
-the search can score the word with the LM before the next word starts.
+one). The beam search runs compiled, so a speller also gives itself as arrays (:meth:`Speller.tables`): a trie of
+its vocabulary, which tells the search whether an unfinished word can still become a vocabulary word (else it is
+charged as misspelled early, not when it ends) or already is one (then the LM scores it before the next word
+starts), and what the best word it can become scores (:meth:`Speller.completions`, a lookahead). ``step`` and
+``finish`` spell the final hypotheses out.
 """
 
 from __future__ import annotations
@@ -15,20 +17,45 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 from speechkit.errors import SpeechkitError
 
 UNFINISHED = "<unk>"  # the word a phone sequence that stops inside a lexicon word stands for
 Step = tuple[tuple[Hashable, "str | None"], ...]
+APPEND, END, START = 0, 1, 2  # what a unit does to the unfinished word: grow it, end it, end it and start another
 
 
-def word_prefixes(words: Iterable[str]) -> frozenset[str]:
-    """Every prefix of every word (the empty one too): the node set of the vocabulary's character trie.
+@dataclass
+class SpellTables:
+    """A speller as arrays, for the compiled search (:mod:`speechkit.decode.search_core`).
 
-    A set of prefix strings answers "is this a prefix of a vocabulary word?" with one hash lookup, which is all
-    the search asks of the trie.
+    Nodes are a trie over ``n_symbols`` symbols (characters of the vocabulary, or phones); node 0 is the empty
+    unfinished word. Unit ``u`` does ``op[u]`` with the symbols ``symbols[start[u]:start[u + 1]]`` (-1: a character
+    no vocabulary word has). ``edges``: ``node * n_symbols + symbol -> child``. ``word_at[node]``: the word spelled
+    there (text units; -1: none). For a lexicon, ``ends[ends_start[n]:ends_start[n + 1]]`` are the words whose
+    pronunciation ends at node ``n`` and ``has_children[n]`` says whether one goes on. ``lookahead[node]``: the best
+    unigram log10 of the words the node can still become, NaN where :meth:`Speller.completions` gives none.
+    ``closed``: whether a text that leaves the trie is misspelled (text units with a vocabulary). ``words``: word
+    ids to text, ``word_len`` their lengths.
     """
-    return frozenset(w[:i] for w in words for i in range(len(w) + 1)) | {""}
+
+    lexicon: bool
+    closed: bool
+    op: np.ndarray
+    symbols: np.ndarray
+    start: np.ndarray
+    n_symbols: int
+    edges: dict[int, int]
+    word_at: np.ndarray
+    ends: np.ndarray
+    ends_start: np.ndarray
+    has_children: np.ndarray
+    lookahead: np.ndarray
+    words: tuple[str, ...]
+    word_len: np.ndarray
 
 
 class Speller(ABC):
@@ -44,18 +71,14 @@ class Speller(ABC):
     def finish(self, partial: Hashable) -> str | None:
         """The word an utterance ending on ``partial`` ends with (None if no word is open)."""
 
-    def viable(self, partial: Hashable) -> bool:
-        """Whether ``partial`` can still grow into a vocabulary word."""
-        return True
-
-    def is_word(self, partial: Hashable) -> bool:
-        """Whether ``partial`` is already a whole vocabulary word (it may still grow into a longer one)."""
-        return False
-
     def completions(self, score: Callable[[str], float]) -> dict[Hashable, float]:
         """For each unfinished word that is not yet a word, the best ``score`` among the vocabulary words it can
         still grow into: what a search can charge it in advance (empty without a vocabulary)."""
         return {}
+
+    @abstractmethod
+    def tables(self, unigram: Callable[[str], float] | None) -> SpellTables:
+        """This speller as arrays, with lookaheads from ``unigram`` (None: no LM, no lookahead)."""
 
 
 class _TextSpeller(Speller):
@@ -64,16 +87,38 @@ class _TextSpeller(Speller):
     def __init__(self, units: Sequence[str], vocabulary: Iterable[str] | None) -> None:
         self.units = tuple(units)
         self._words = None if vocabulary is None else frozenset(vocabulary)
-        self._prefixes = None if self._words is None else word_prefixes(self._words)
 
     def finish(self, partial: Hashable) -> str | None:
         return partial or None  # type: ignore[return-value]
 
-    def viable(self, partial: Hashable) -> bool:
-        return self._prefixes is None or partial in self._prefixes
+    def _unit_ops(self) -> list[tuple[int, str]]:
+        """Per unit, what it does and the text it adds."""
+        raise NotImplementedError
 
-    def is_word(self, partial: Hashable) -> bool:
-        return self._words is not None and partial in self._words
+    def tables(self, unigram: Callable[[str], float] | None) -> SpellTables:
+        words = tuple(sorted(self._words or ()))
+        alphabet = {c: i for i, c in enumerate(sorted({c for w in words for c in w}))}
+        node_of = {"": 0}
+        edges: dict[int, int] = {}
+        for word in words:
+            for i in range(1, len(word) + 1):
+                if word[:i] not in node_of:
+                    node_of[word[:i]] = len(node_of)
+                    edges[node_of[word[: i - 1]] * len(alphabet) + alphabet[word[i - 1]]] = node_of[word[:i]]
+        word_at = np.full(len(node_of), -1, np.int64)
+        word_at[[node_of[w] for w in words]] = np.arange(len(words))
+        lookahead = np.full(len(node_of), np.nan)
+        for prefix, best in (self.completions(unigram) if unigram else {}).items():
+            lookahead[node_of[prefix]] = best  # type: ignore[index]
+        ops = self._unit_ops()
+        symbols = [[alphabet.get(c, -1) for c in text] for _, text in ops]
+        return SpellTables(
+            lexicon=False, closed=self._words is not None, op=np.array([op for op, _ in ops], np.int64),
+            symbols=np.array([c for syms in symbols for c in syms], np.int64),
+            start=np.cumsum([0] + [len(syms) for syms in symbols]).astype(np.int64), n_symbols=max(1, len(alphabet)),
+            edges=edges, word_at=word_at, ends=np.zeros(0, np.int64), ends_start=np.zeros(1, np.int64),
+            has_children=np.zeros(0, np.bool_), lookahead=lookahead, words=words,
+            word_len=np.array([len(w) for w in words], np.int64))
 
     def completions(self, score: Callable[[str], float]) -> dict[Hashable, float]:
         best: dict[Hashable, float] = {}
@@ -105,6 +150,9 @@ class CharSpeller(_TextSpeller):
             return (("", partial or None),)
         return ((partial + self.units[unit], None),)  # type: ignore[operator]
 
+    def _unit_ops(self) -> list[tuple[int, str]]:
+        return [(END, "") if u == self._delimiter else (APPEND, text) for u, text in enumerate(self.units)]
+
 
 class PieceSpeller(_TextSpeller):
     """Sentencepiece units: a piece starting with ``▁`` starts a new word and so finishes the previous one.
@@ -120,6 +168,9 @@ class PieceSpeller(_TextSpeller):
         if piece.startswith("▁"):
             return ((piece[1:], partial or None),)
         return ((partial + piece, None),)  # type: ignore[operator]
+
+    def _unit_ops(self) -> list[tuple[int, str]]:
+        return [(START, piece[1:]) if piece.startswith("▁") else (APPEND, piece) for piece in self.units]
 
 
 class LexiconSpeller(Speller):
@@ -166,6 +217,24 @@ class LexiconSpeller(Speller):
 
     def finish(self, partial: Hashable) -> str | None:
         return None if partial == 0 else UNFINISHED
+
+    def tables(self, unigram: Callable[[str], float] | None) -> SpellTables:
+        words = tuple(sorted({w for ws in self._words.values() for w in ws}))
+        ids = {w: i for i, w in enumerate(words)}
+        n_nodes = len(self._next) + 1
+        ends = [[ids[w] for w in self._words.get(n, ())] for n in range(n_nodes)]
+        lookahead = np.full(n_nodes, np.nan)
+        for node, best in (self.completions(unigram) if unigram else {}).items():
+            lookahead[node] = best  # type: ignore[index]
+        n_units = len(self.units)
+        return SpellTables(
+            lexicon=True, closed=False, op=np.full(n_units, APPEND, np.int64), symbols=np.arange(n_units),
+            start=np.arange(n_units + 1), n_symbols=n_units,
+            edges={node * n_units + unit: child for (node, unit), child in self._next.items()},
+            word_at=np.full(n_nodes, -1, np.int64), ends=np.array([w for e in ends for w in e], np.int64),
+            ends_start=np.cumsum([0] + [len(e) for e in ends]).astype(np.int64),
+            has_children=np.isin(np.arange(n_nodes), list(self._has_children)), lookahead=lookahead, words=words,
+            word_len=np.array([len(w) for w in words], np.int64))
 
     def completions(self, score: Callable[[str], float]) -> dict[Hashable, float]:
         best: dict[Hashable, float] = {}

@@ -21,6 +21,7 @@ from speechkit.decode.beam_search import (
     decode_many,
 )
 from speechkit.errors import SpeechkitError
+from speechkit.lm import kenlm_tools
 
 EXHAUSTIVE = dict(beam=5000, beam_prune=math.inf, token_min_logp=-math.inf)
 HELLO = ("<blank>", "▁hello", "▁world", "▁word")
@@ -80,8 +81,9 @@ def test_no_extension_beats_its_parents_lm_bound(hi_arpa: Path, hello_arpa: Path
     for seed in range(5):
         search(random_log_probs(20, len(units), seed), alpha, beta)
     tree = search._trees[alpha, beta]
-    assert len(tree.parent) > 200
-    assert all(tree.lm_score[n] <= tree.lm_bound[tree.parent[n]] + 1e-9 for n in range(1, len(tree.parent)))
+    nodes = tree.nodes
+    assert tree.size > 200
+    assert all(nodes.lm_score[n] <= nodes.lm_bound[nodes.parent[n]] + 1e-9 for n in range(1, tree.size))
 
 
 def test_keeping_only_each_frames_best_unit_gives_the_best_path() -> None:
@@ -135,16 +137,27 @@ def test_phones_through_a_lexicon_rank_homophones_by_the_lm(hi_arpa: Path) -> No
     assert best.tokens == other.tokens == (1, 2, 3) and best.ctc_logp == other.ctc_logp  # one label sequence
 
 
-def test_lm_states_and_prefixes_are_cached_across_utterances(hello_arpa: Path) -> None:
-    search = CtcBeamSearch(DecoderSpec(HELLO, "piece", lm=str(hello_arpa)), SearchOptions(beam=8))
+def test_lm_states_and_prefixes_are_cached_across_utterances(hello_arpa: Path, build_binary: Path,
+                                                            tmp_path: Path) -> None:  # fmt: skip
+    """An ARPA model is scored inside the compiled loop, a binary one by KenLM through a cache: same results."""
+    kenlm_tools.build_binary(build_binary, hello_arpa, tmp_path / "hello.bin")
     lp = emissions([{1: 0.9}, {}, {3: 0.5, 2: 0.4}, {}], 4)
-    first = search(lp)
-    misses, hits, nodes = search.lm.misses, search.lm.hits, len(search._trees[0.5, 1.0].parent)
     later = emissions([{}, {1: 0.8}, {}, {2: 0.6, 3: 0.3}, {}, {}], 4)  # the same words, another timing
-    assert search(later)[0].text == first[0].text == "hello world"
-    assert len(search._trees[0.5, 1.0].parent) == nodes  # every prefix it needed was already in the tree
-    assert search(lp, alpha=1.0, beta=0.0)[0].text == "hello world"  # new weights: a new tree, the same LM
-    assert search.lm.misses == misses and search.lm.hits > hits  # ... whose every question was cached
+    results = []
+    for lm in (hello_arpa, tmp_path / "hello.bin"):
+        search = CtcBeamSearch(DecoderSpec(HELLO, "piece", lm=str(lm)), SearchOptions(beam=8))
+        first = search(lp)
+        misses, hits, nodes = search.lm.misses, search.lm.hits, search._trees[0.5, 1.0].size
+        assert search(later)[0].text == first[0].text == "hello world"
+        assert search._trees[0.5, 1.0].size == nodes  # every prefix it needed was already in the tree
+        assert search(lp, alpha=1.0, beta=0.0)[0].text == "hello world"  # new weights: a new tree, the same LM
+        if lm.suffix == ".arpa":
+            assert search.lm.misses == search.lm.hits == 0  # KenLM was never asked
+        else:
+            assert search.lm.misses == misses > 0 and search.lm.hits > hits  # ... whose every question was cached
+        results.append([(h.tokens, h.score) for h in search(lp, alpha=1.0, beta=0.5)])
+    assert [t for t, _ in results[0]] == [t for t, _ in results[1]]
+    assert np.allclose([s for _, s in results[0]], [s for _, s in results[1]], atol=1e-5)
 
 
 def test_parallel_decoding_equals_serial_and_the_grid_matches_single_weights(hello_arpa: Path) -> None:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from speechkit.decode.spellers import UNFINISHED, CharSpeller, LexiconSpeller, PieceSpeller, word_prefixes
+from speechkit.decode.spellers import (
+    APPEND,
+    END,
+    START,
+    UNFINISHED,
+    CharSpeller,
+    LexiconSpeller,
+    PieceSpeller,
+    SpellTables,
+)
 from speechkit.errors import SpeechkitError
 
 
@@ -16,16 +25,24 @@ def spell(speller, units: list[int]) -> list[list[str]]:
     return [ws + ([speller.finish(p)] if speller.finish(p) else []) for p, ws in paths]
 
 
-def test_word_prefixes_is_the_trie_node_set() -> None:
-    assert word_prefixes(["hi", "he"]) == {"", "h", "hi", "he"}
+def trie_node(tables: SpellTables, text: str) -> int:
+    """The node of the tables' trie that ``text`` reaches (-1: off the trie), walked as the compiled search does."""
+    alphabet = sorted({c for w in tables.words for c in w})
+    node = 0
+    for c in text:
+        node = tables.edges.get(node * tables.n_symbols + alphabet.index(c), -1) if c in alphabet and node >= 0 else -1
+    return node
 
 
 def test_char_units_end_words_at_the_delimiter() -> None:
     sp = CharSpeller(["<blank>", "|", "h", "i", "o"], vocabulary=["hi", "oh"])
     assert spell(sp, [2, 3, 1, 4, 2]) == [["hi", "oh"]]
     assert spell(sp, [1, 1, 2, 3, 1, 1]) == [["hi"]]  # repeated delimiters make no empty words
-    assert sp.viable("h") and sp.viable("") and not sp.viable("hh")
-    assert CharSpeller(["<blank>", "|", "h"]).viable("hhh")  # no vocabulary: nothing is misspelled
+    tables = sp.tables(None)
+    assert [trie_node(tables, t) >= 0 for t in ("", "h", "hi", "hh", "x")] == [True, True, True, False, False]
+    assert [tables.word_at[trie_node(tables, t)] for t in ("h", "hi", "oh")] == [-1, 0, 1]
+    assert tables.op.tolist() == [APPEND, END, APPEND, APPEND, APPEND] and tables.closed
+    assert not CharSpeller(["<blank>", "|", "h"]).tables(None).closed  # no vocabulary: nothing is misspelled
     with pytest.raises(SpeechkitError, match="delimiter"):
         CharSpeller(["<blank>", "a"], delimiter="|")
 
@@ -34,7 +51,11 @@ def test_pieces_start_words_with_the_marker() -> None:
     sp = PieceSpeller(["<blank>", "▁turn", "▁o", "n", "▁lights"], vocabulary=["turn", "on", "lights"])
     assert spell(sp, [1, 2, 3, 4]) == [["turn", "on", "lights"]]
     assert spell(sp, [3, 1]) == [["n", "turn"]]  # a leading continuation piece is a word of its own
-    assert sp.viable("o") and not sp.viable("onn")
+    tables = sp.tables(None)
+    assert trie_node(tables, "o") >= 0 and trie_node(tables, "onn") == -1
+    assert tables.op.tolist() == [APPEND, START, START, APPEND, START]
+    o = sorted(set("turnonlights")).index("o")
+    assert tables.symbols[tables.start[2] : tables.start[3]].tolist() == [o]  # "▁o" adds "o"
 
 
 def test_phones_spell_every_lexicon_word_including_homophones() -> None:
