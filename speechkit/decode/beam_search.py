@@ -208,6 +208,7 @@ class _Tree:
     def __init__(self, speller: Speller, tables: SpellTables, lm: LmScorer | None, ngrams: NgramArrays | None,
                  n_units: int, alpha: float, beta: float, options: SearchOptions) -> None:  # fmt: skip
         self.speller, self.spell, self.lm = speller, tables, lm
+        self.max_options = 1 + int(np.diff(tables.ends_start).max(initial=0))  # children of one extension
         unk = options.unk_score_offset
         bonus = max(beta, 0.0) if lm is not None else 0.0  # the most a word can add to a score
         # a word outside the vocabulary is an OOV unless the vocabulary misses some of the LM's words (a binary LM)
@@ -244,7 +245,7 @@ class _Tree:
 
     def grow(self) -> None:
         """More room for nodes and child links."""
-        if self.size + 64 + len(self.spell.ends) > len(self.nodes.parent):
+        if self.size + self.max_options > len(self.nodes.parent):
             self.nodes = self.nodes.grown()
         self.kids = hash_table.grown(*self.kids, int(self.counts[3]) + 1024)
 
@@ -346,7 +347,6 @@ class CtcBeamSearch:
         self.options = options or SearchOptions()
         self.speller, self.lm = _build(spec)
         self.tables = self.speller.tables(self.lm.unigram if self.lm is not None else None)
-        self.max_options = 1 + int(np.diff(self.tables.ends_start).max(initial=0))  # children of one extension
         # an ARPA model is scored inside the compiled loop; a binary one, which only KenLM reads, from its answers
         arpa = self.lm is not None and self.lm.vocabulary is not None
         self.ngrams = NgramArrays.from_arpa(spec.lm) if arpa else None  # type: ignore[arg-type]
@@ -404,7 +404,7 @@ class CtcBeamSearch:
             status = search_core.run(tree.nodes, tree.counts, *tree.kids, tree.stride, beam, pos, frames, lp, keep,
                                      starts, cols[order], vals[order], blank_lp, blank_cum, width, tree.sp,
                                      tree.params, tree.flags, tree.lm_cache(), tree.requests,
-                                     self.max_options)  # fmt: skip
+                                     tree.max_options)  # fmt: skip
             if status == search_core.DONE:
                 break
             if status == search_core.NEED_LM:

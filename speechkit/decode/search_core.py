@@ -110,10 +110,10 @@ def _walk(edge_keys, edge_vals, n_symbols, node, symbols, s0, s1):  # type: igno
 
 
 @njit(cache=True, _nrt=False)
-def _word_code(sp_word_at, trie, node, n_words, open_vocab):  # type: ignore[no-untyped-def]
+def _word_code(word_at, trie, node, n_words, open_vocab):  # type: ignore[no-untyped-def]
     """The code of the word the unfinished word of tree node ``node`` (at trie node ``trie``) spells."""
-    if trie >= 0 and sp_word_at[trie] >= 0:
-        return sp_word_at[trie]
+    if trie >= 0 and word_at[trie] >= 0:
+        return word_at[trie]
     return n_words + 3 + node if open_vocab else n_words
 
 
