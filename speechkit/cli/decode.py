@@ -47,6 +47,8 @@ def decode(
     token_min_logp: float = typer.Option(-5.0, "--token-min-logp", help="Skip units below this log-prob."),
     unk_score_offset: float = typer.Option(-10.0, "--unk-score-offset", help="Penalty per out-of-vocabulary word "
                                            "(times length / 6 beyond 6 characters)."),
+    merge_states: bool = typer.Option(True, "--merge-states/--no-merge-states", help="Keep only the best of "
+                                      "hypotheses with the same LM history, unfinished word and last unit."),
     nbest: int = typer.Option(1, "--nbest", help="Hypotheses per utterance (more than 1 writes OUT/nbest)."),
     nj: int = typer.Option(1, "--nj", help="Jobs: DATA is split into NJ parts decoded side by side (logs in "
                            "OUT/log); with --tune or --audio, beam search processes. No more than the utterances."),
@@ -125,7 +127,8 @@ def decode(
 
         alpha, beta = read_tuned(alpha_beta_from)
     # settings fail before the model and torch load
-    options = SearchOptions(beam, beam_prune, token_min_logp, alpha, beta, unk_score_offset, nbest) if lm else None
+    options = (SearchOptions(beam, beam_prune, token_min_logp, alpha, beta, unk_score_offset, nbest, merge_states)
+               if lm else None)
 
     from speechkit.decode.recognize import decode_audio, decode_data_dir, lm_search, tune_data_dir
 

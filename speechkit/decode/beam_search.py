@@ -103,8 +103,12 @@ class SearchOptions:
     """Beam search settings; ``alpha``/``beta`` are the defaults a call may override (e.g. while tuning).
 
     ``beam``: hypotheses kept per frame. ``beam_prune``: drop hypotheses scoring more than this below the best.
-    ``token_min_logp``: skip units whose frame log-probability is below this (the frame's best unit is always
-    kept). ``unk_score_offset``: added per OOV word (see the module docstring). ``nbest``: hypotheses returned.
+    ``token_min_logp``: skip units whose frame log-probability is below this (blank and the frame's best unit are
+    always kept: staying on blank makes no new prefix). ``unk_score_offset``: added per OOV word (see the module
+    docstring). ``nbest``: hypotheses returned.
+    ``merge_states``: with an LM, of the hypotheses that share LM history, speller state and last unit keep only
+    the best (as flashlight's decoder does): they have the same future, so the others would only take places in
+    the beam. The survivors' scores stay exact; the n-best list loses the merged ones.
     """
 
     beam: int = 16
@@ -114,6 +118,7 @@ class SearchOptions:
     beta: float = 1.0
     unk_score_offset: float = -10.0
     nbest: int = 1
+    merge_states: bool = True
 
     def __post_init__(self) -> None:
         check_weights(self.alpha, self.beta)
@@ -215,7 +220,8 @@ class _Tree:
         open_vocab = lm is not None and lm.vocabulary is None
         slack = -unk if open_vocab else 0.0
         self.params = np.array([alpha * LN10, beta, unk, bonus, slack, options.beam_prune])
-        self.flags = np.array([lm is not None, open_vocab, tables.closed, tables.lexicon, ngrams is not None])
+        self.flags = np.array([lm is not None, open_vocab, tables.closed, tables.lexicon, ngrams is not None,
+                               options.merge_states])
         self.sp = (tables.op, tables.symbols, tables.start, tables.n_symbols, *hash_table.from_items(tables.edges),
                    tables.word_at, tables.ends, tables.ends_start, tables.has_children, tables.lookahead,
                    tables.word_len)  # fmt: skip
@@ -380,16 +386,14 @@ class CtcBeamSearch:
         blank = self.spec.blank
         # what each frame offers, whatever the beam, for all frames at once: the units it keeps, best first
         keep = lp >= o.token_min_logp
-        keep_blank = keep[:, blank].copy()
         keep[:, blank] = False
         blank_only = ~keep.any(1)
-        empty = np.flatnonzero(blank_only & ~keep_blank)
+        empty = np.flatnonzero(blank_only)
         if empty.size:  # no unit passes: the best one stays
             top = lp[empty].argmax(1)
-            keep_blank[empty[top == blank]] = True
             keep[empty[top != blank], top[top != blank]] = True
             blank_only[empty[top != blank]] = False
-        blank_lp = np.where(keep_blank, lp[:, blank], NEG)
+        blank_lp = lp[:, blank]
         blank_cum = np.concatenate(([0.0], np.cumsum(lp[:, blank])))
         flat = keep.ravel().nonzero()[0]  # far faster than a 2-D nonzero
         rows, cols = np.divmod(flat, lp.shape[1])
@@ -412,6 +416,8 @@ class CtcBeamSearch:
             else:
                 tree.grow()
         n = int(beam[3][0])
+        if n == 0:  # nothing survived: the empty hypothesis, impossible
+            return np.zeros(1, np.int64), np.full(1, NEG)
         return beam[0][:n].copy(), np.logaddexp(beam[1][:n], beam[2][:n])
 
 

@@ -33,6 +33,7 @@ from speechkit.utils.hash_table import insert, lookup
 DONE, NEED_LM, NEED_ROOM = 0, 1, 2
 NEG = -math.inf
 OOV_CHARS = 6.0  # an OOV word longer than this many characters is charged in proportion to its length
+MAX_OFF = 1024  # words off the trie longer than this are never merged
 
 
 class Nodes(NamedTuple):
@@ -228,6 +229,33 @@ def _push(heap, n, x):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def _merged(order, k_node, trie, plen, hist, unit, n_trie, stride, width, open_vocab):  # type: ignore[no-untyped-def]
+    """``order`` (best first) less each candidate that an earlier one matches in LM history, speller state and
+    last unit: the two have the same future, so the worse one only takes a place in the beam. The speller state of
+    a word off the trie is its length when the LM scores every such word alike (a closed vocabulary); otherwise
+    the word is kept. At most ``width``."""
+    size = 1
+    while size < 4 * width:
+        size *= 2
+    keys, vals = np.full(size, -1, np.int64), np.zeros(size, np.int64)
+    out = np.empty(min(width, order.shape[0]), np.int64)
+    n = 0
+    for i in order:
+        if n == out.shape[0]:
+            break
+        c = k_node[i]
+        state = trie[c] if trie[c] >= 0 else (n_trie + plen[c] if not open_vocab and plen[c] < MAX_OFF else -1)
+        if state >= 0:
+            key = (hist[c] * (n_trie + MAX_OFF) + state) * stride + unit[c]
+            if lookup(keys, vals, key) >= 0:
+                continue
+            insert(keys, vals, key, 1)
+        out[n] = i
+        n += 1
+    return out[:n]
+
+
+@njit(cache=True)
 def run(tree, counts, kid_keys, kid_vals, stride, beam, pos, frames, lp, keep, starts, f_units, f_lps, blank_lp,
         blank_cum, width, sp, params, flags, lm, requests, max_opts):  # type: ignore[no-untyped-def]  # fmt: skip
     """Run the frames ``frames[pos[0]:]`` (those where some unit besides blank passes; a run of others only adds
@@ -242,6 +270,7 @@ def run(tree, counts, kid_keys, kid_vals, stride, beam, pos, frames, lp, keep, s
     op, symbols, start, n_symbols, edge_keys, edge_vals, word_at, ends, ends_start, has_children, lookahead, \
         word_len = sp
     has_lm, open_vocab, closed, lexicon, native = flags[0], flags[1], flags[2], flags[3], flags[4]
+    merge = has_lm and flags[5]
     n_words = word_len.shape[0]
     alpha_ln10, beta, unk, bonus, slack = params[ALPHA_LN10], params[BETA], params[UNK], params[BONUS], params[SLACK]
     # a child's trie node, length, finished word code, history, LM score, LM bound and advance
@@ -260,7 +289,7 @@ def run(tree, counts, kid_keys, kid_vals, stride, beam, pos, frames, lp, keep, s
                 p_b[k] = _lse(p_b[k], p_nb[k]) + run_
                 p_nb[k] = NEG
             pos[1] = t
-        if t == n_frames:
+        if t == n_frames or n == 0:  # n == 0: every prefix died (log-probabilities of -inf)
             return DONE
         counts[2] += 1
         epoch = counts[2]
@@ -421,9 +450,13 @@ def run(tree, counts, kid_keys, kid_vals, stride, beam, pos, frames, lp, keep, s
                 if c_score[k] >= floor:
                     k_score[m], k_node[m], k_b[m], k_nb[m] = c_score[k], c_node[k], NEG, c_ext[k]
                     m += 1
-            if m > width:
+            if m > width or merge:
                 by_node = np.argsort(-k_node[:m], kind="mergesort")  # ties in score: the later node first
-                order = by_node[np.argsort(-k_score[:m][by_node], kind="mergesort")][:width]
+                order = by_node[np.argsort(-k_score[:m][by_node], kind="mergesort")]
+                if merge:
+                    order = _merged(order, k_node, trie, plen, hist, unit, has_children.shape[0], stride, width,
+                                    open_vocab)
+                order = order[:width]
             else:
                 order = np.arange(m)
             for k in range(order.shape[0]):
