@@ -28,7 +28,7 @@ from numba import njit
 
 from speechkit.decode.spellers import APPEND, END
 from speechkit.lm.ngram_arrays import score as ngram_score
-from speechkit.utils.hash_table import insert, lookup
+from speechkit.utils.hash_table import home, insert, lookup
 
 DONE, NEED_LM, NEED_ROOM = 0, 1, 2
 NEG = -math.inf
@@ -196,6 +196,37 @@ def finals(tree, counts, nodes, sp, params, flags, lm, requests):  # type: ignor
 
 
 @njit(cache=True, _nrt=False)
+def _heapify(heap, n):  # type: ignore[no-untyped-def]
+    """Make ``heap[:n]`` a min-heap."""
+    for root in range(n // 2 - 1, -1, -1):
+        x = heap[root]
+        i = root
+        while True:
+            c = 2 * i + 1
+            if c >= n:
+                break
+            if c + 1 < n and heap[c + 1] < heap[c]:
+                c += 1
+            if heap[c] >= x:
+                break
+            heap[i] = heap[c]
+            i = c
+        heap[i] = x
+
+
+@njit(cache=True, _nrt=False)
+def _sort_down(values, order, n):  # type: ignore[no-untyped-def]
+    """``order[:n]``: the indices of ``values[:n]``, largest value first, ties in index order (insertion sort:
+    a beam is short)."""
+    for i in range(n):
+        j = i
+        while j > 0 and values[order[j - 1]] < values[i]:
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = i
+
+
+@njit(cache=True, _nrt=False)
 def _push(heap, n, x):  # type: ignore[no-untyped-def]
     """Push ``x`` onto the min-heap ``heap[:n]``, or replace its least when full; the new size."""
     if n < heap.shape[0]:
@@ -228,31 +259,54 @@ def _push(heap, n, x):  # type: ignore[no-untyped-def]
     return n
 
 
+@njit(cache=True, _nrt=False)
+def _rank_small(k_score, k_node, m, order):  # type: ignore[no-untyped-def]
+    for i in range(m):
+        j = i
+        while j > 0 and (k_score[i] > k_score[order[j - 1]] or (k_score[i] == k_score[order[j - 1]]
+                                                                 and k_node[i] > k_node[order[j - 1]])):
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = i
+
+
 @njit(cache=True)
-def _merged(order, k_node, trie, plen, hist, unit, n_trie, stride, width, open_vocab):  # type: ignore[no-untyped-def]
-    """``order`` (best first) less each candidate that an earlier one matches in LM history, speller state and
-    last unit: the two have the same future, so the worse one only takes a place in the beam. The speller state of
-    a word off the trie is its length when the LM scores every such word alike (a closed vocabulary); otherwise
-    the word is kept. At most ``width``."""
-    size = 1
-    while size < 4 * width:
-        size *= 2
-    keys, vals = np.full(size, -1, np.int64), np.zeros(size, np.int64)
-    out = np.empty(min(width, order.shape[0]), np.int64)
+def _rank(k_score, k_node, m, order):  # type: ignore[no-untyped-def]
+    """``order[:m]``: the candidates best first, ties in score the later node first (an insertion sort when few)."""
+    if m <= 64:
+        _rank_small(k_score, k_node, m, order)
+    else:
+        by_node = np.argsort(-k_node[:m], kind="mergesort")
+        order[:m] = by_node[np.argsort(-k_score[:m][by_node], kind="mergesort")]
+
+
+@njit(cache=True, _nrt=False)
+def _merged(order, m, k_node, trie, plen, hist, unit, n_trie, stride, width, open_vocab, keys, stamps, epoch,
+            ):  # type: ignore[no-untyped-def]  # fmt: skip
+    """Of the candidates ``order[:m]`` (best first), moves to the front the first ``width`` that no earlier one
+    matches in LM history, speller state and last unit (the two have the same future, so the worse one only takes
+    a place in the beam); how many. The speller state of a word off the trie is its length when the LM scores
+    every such word alike (a closed vocabulary); otherwise the word is kept. ``keys``/``stamps``: a hash set whose
+    slots are in use when stamped ``epoch``."""
+    mask = keys.shape[0] - 1
     n = 0
-    for i in order:
-        if n == out.shape[0]:
+    for r in range(m):
+        if n == width:
             break
+        i = order[r]
         c = k_node[i]
         state = trie[c] if trie[c] >= 0 else (n_trie + plen[c] if not open_vocab and plen[c] < MAX_OFF else -1)
         if state >= 0:
             key = (hist[c] * (n_trie + MAX_OFF) + state) * stride + unit[c]
-            if lookup(keys, vals, key) >= 0:
+            h = home(key, mask)
+            while stamps[h] == epoch and keys[h] != key:
+                h = (h + 1) & mask
+            if stamps[h] == epoch:
                 continue
-            insert(keys, vals, key, 1)
-        out[n] = i
+            keys[h], stamps[h] = key, epoch
+        order[n] = i
         n += 1
-    return out[:n]
+    return n
 
 
 @njit(cache=True)
@@ -280,6 +334,19 @@ def run(tree, counts, kid_keys, kid_vals, stride, beam, pos, frames, lp, keep, s
     opts = (o_trie, o_len, o_word, o_hist, o_lm, o_bound, o_adv)
     prune = params[PRUNE]
     n_frames = lp.shape[0]
+    # per-prefix work arrays, and the candidates' (grown when full), made once for all frames
+    total, stay_b, stay_nb = np.empty(width), np.empty(width), np.empty(width)
+    score, bounds, heap = np.empty(width), np.empty(width), np.empty(width)
+    by_bound = np.empty(width, np.int64)
+    cap = 64
+    c_score, c_node, c_ext = np.empty(cap), np.empty(cap, np.int64), np.empty(cap)
+    k_score, k_node, k_b, k_nb = np.empty(width + cap), np.empty(width + cap, np.int64), np.empty(width + cap), \
+        np.empty(width + cap)
+    k_order = np.empty(width + cap, np.int64)
+    merge_size = 1
+    while merge_size < 4 * width:
+        merge_size *= 2
+    merge_keys, merge_stamps = np.empty(merge_size, np.int64), np.full(merge_size, -1, np.int64)
     while pos[0] <= frames.shape[0]:
         t = frames[pos[0]] if pos[0] < frames.shape[0] else n_frames
         n = size[0]
@@ -293,10 +360,6 @@ def run(tree, counts, kid_keys, kid_vals, stride, beam, pos, frames, lp, keep, s
             return DONE
         counts[2] += 1
         epoch = counts[2]
-        total = np.empty(n)
-        stay_b = np.empty(n)
-        stay_nb = np.empty(n)
-        score = np.empty(n)
         for k in range(n):
             stamp[nodes[k]] = epoch
             slot[nodes[k]] = k
@@ -311,28 +374,24 @@ def run(tree, counts, kid_keys, kid_vals, stride, beam, pos, frames, lp, keep, s
                 i = slot[par]
                 prev = p_b[i] if u == unit[par] else total[i]
                 stay_nb[k] = _lse(stay_nb[k], prev + lp[t, u])
+        top, least, top_bound = NEG, math.inf, NEG
         for k in range(n):
             stay_b[k] = total[k] + blank_lp[t] if blank_lp[t] > NEG else NEG
             score[k] = _lse(stay_b[k], stay_nb[k]) + lm_score[nodes[k]]
-        ranked = np.sort(score)
-        floor = ranked[n - 1] - prune
-        limit = max(floor, ranked[n - width]) if n >= width else floor
+            bounds[k] = total[k] + lm_bound[nodes[k]]
+            top, least, top_bound = max(top, score[k]), min(least, score[k]), max(top_bound, bounds[k])
+        floor = top - prune
+        limit = max(floor, least) if n >= width else floor  # (n <= width)
         s, e = starts[t], starts[t + 1]
         best_v = f_lps[s]
-        bounds = np.empty(n)
-        for k in range(n):
-            bounds[k] = total[k] + lm_bound[nodes[k]]
-        cap = 64
-        c_score = np.empty(cap)
-        c_node = np.empty(cap, np.int64)
-        c_ext = np.empty(cap)
         n_new = 0
         missing = False
-        if bounds.max() > limit - best_v:
-            heap = np.empty(width)
-            hn = min(n, width)
-            heap[:hn] = ranked[n - hn:]
-            for i in np.argsort(-bounds, kind="mergesort"):
+        if top_bound > limit - best_v:
+            hn = n
+            heap[:n] = score[:n]
+            _heapify(heap, n)
+            _sort_down(bounds, by_bound, n)
+            for i in by_bound[:n]:
                 bound = bounds[i]
                 if bound + best_v <= limit:
                     break
@@ -371,6 +430,17 @@ def run(tree, counts, kid_keys, kid_vals, stride, beam, pos, frames, lp, keep, s
                                 o_len[0] = 0 if op[u] == END else s1 - s0
                         # their LM scores and bounds (see beam_search._Tree)
                         base = lm_score[node] - advance[node]
+                        if has_lm and closed:  # first a bound that needs no LM score: an OOV word costs at least unk
+                            most = NEG
+                            for k in range(n_opts):
+                                if o_word[k] == n_words:  # ends an OOV word
+                                    most = max(most, unk * max(1.0, p_len / OOV_CHARS))
+                                elif o_word[k] < 0 and o_trie[k] < 0:  # grows a misspelled one
+                                    most = max(most, unk * max(1.0, o_len[k] / OOV_CHARS))
+                                else:
+                                    most = max(most, 0.0)
+                            if ext + base + most + 2 * bonus <= limit:
+                                continue
                         best_child = NEG
                         for k in range(n_opts):
                             score_k, h, adv = base, hist[node], 0.0
@@ -433,15 +503,15 @@ def run(tree, counts, kid_keys, kid_vals, stride, beam, pos, frames, lp, keep, s
                             limit = heap[0]
         if missing:
             return NEED_LM
-        if n_new == 0 and ranked[0] >= floor and ranked[0] > NEG:  # the common case: the beam is unchanged
-            p_b[:n] = stay_b
-            p_nb[:n] = stay_nb
+        if n_new == 0 and least >= floor and least > NEG:  # the common case: the beam is unchanged
+            p_b[:n] = stay_b[:n]
+            p_nb[:n] = stay_nb[:n]
         else:
+            if n + n_new > k_score.shape[0]:
+                k_score, k_node = np.empty(2 * (n + n_new)), np.empty(2 * (n + n_new), np.int64)
+                k_b, k_nb = np.empty(2 * (n + n_new)), np.empty(2 * (n + n_new))
+                k_order = np.empty(2 * (n + n_new), np.int64)
             m = 0
-            k_score = np.empty(n + n_new)
-            k_node = np.empty(n + n_new, np.int64)
-            k_b = np.empty(n + n_new)
-            k_nb = np.empty(n + n_new)
             for k in range(n):
                 if score[k] >= floor and score[k] > NEG:
                     k_score[m], k_node[m], k_b[m], k_nb[m] = score[k], nodes[k], stay_b[k], stay_nb[k]
@@ -450,18 +520,74 @@ def run(tree, counts, kid_keys, kid_vals, stride, beam, pos, frames, lp, keep, s
                 if c_score[k] >= floor:
                     k_score[m], k_node[m], k_b[m], k_nb[m] = c_score[k], c_node[k], NEG, c_ext[k]
                     m += 1
+            kept = m
             if m > width or merge:
-                by_node = np.argsort(-k_node[:m], kind="mergesort")  # ties in score: the later node first
-                order = by_node[np.argsort(-k_score[:m][by_node], kind="mergesort")]
+                _rank(k_score, k_node, m, k_order)
                 if merge:
-                    order = _merged(order, k_node, trie, plen, hist, unit, has_children.shape[0], stride, width,
-                                    open_vocab)
-                order = order[:width]
+                    kept = _merged(k_order, m, k_node, trie, plen, hist, unit, has_children.shape[0], stride, width,
+                                   open_vocab, merge_keys, merge_stamps, epoch)  # fmt: skip
+                kept = min(kept, width)
             else:
-                order = np.arange(m)
-            for k in range(order.shape[0]):
-                nodes[k], p_b[k], p_nb[k] = k_node[order[k]], k_b[order[k]], k_nb[order[k]]
-            size[0] = order.shape[0]
+                for k in range(m):
+                    k_order[k] = k
+            for k in range(kept):
+                i = k_order[k]
+                nodes[k], p_b[k], p_nb[k] = k_node[i], k_b[i], k_nb[i]
+            size[0] = kept
         pos[1] = t + 1
         pos[0] += 1
     return DONE
+
+
+@njit(cache=True)
+def frame_table(lp, min_logp, blank):  # type: ignore[no-untyped-def]
+    """What each frame offers the search, whatever the beam: ``keep`` (T, V), the units besides blank whose
+    log-probability reaches ``min_logp`` (when none does and blank is not the frame's best, its best unit);
+    those units best first (``f_units``/``f_lps``, frame ``t``'s at ``starts[t]:starts[t + 1]``, ties in unit
+    order); ``blank_cum``, the cumulative blank log-probability; and ``frames``, the frames with some unit kept."""
+    n_frames, n_units = lp.shape
+    keep = np.zeros((n_frames, n_units), np.bool_)
+    starts = np.zeros(n_frames + 1, np.int64)
+    blank_cum = np.zeros(n_frames + 1)
+    for t in range(n_frames):
+        n, top = 0, 0
+        for u in range(n_units):
+            if lp[t, u] > lp[t, top]:
+                top = u
+            if u != blank and lp[t, u] >= min_logp:
+                keep[t, u] = True
+                n += 1
+        if n == 0 and top != blank:
+            keep[t, top] = True
+            n = 1
+        starts[t + 1] = starts[t] + n
+        blank_cum[t + 1] = blank_cum[t] + lp[t, blank]
+    f_units = np.empty(starts[n_frames], np.int64)
+    f_lps = np.empty(starts[n_frames])
+    frames = np.empty(n_frames, np.int64)
+    n_active = 0
+    for t in range(n_frames):
+        s, e = starts[t], starts[t + 1]
+        if e == s:
+            continue
+        frames[n_active] = t
+        n_active += 1
+        k = s
+        for u in range(n_units):
+            if keep[t, u]:
+                f_units[k] = u
+                k += 1
+        if e - s > 24:
+            order = np.argsort(-lp[t][f_units[s:e]], kind="mergesort")
+            f_units[s:e] = f_units[s:e][order]
+        else:  # insertion sort, stable
+            for i in range(s + 1, e):
+                u = f_units[i]
+                j = i
+                while j > s and lp[t, f_units[j - 1]] < lp[t, u]:
+                    f_units[j] = f_units[j - 1]
+                    j -= 1
+                f_units[j] = u
+        for i in range(s, e):
+            f_lps[i] = lp[t, f_units[i]]
+    return keep, starts, f_units, f_lps, blank_cum, frames[:n_active]

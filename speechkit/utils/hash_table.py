@@ -19,7 +19,8 @@ def empty(size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, _nrt=False)
-def _home(key: int, mask: int) -> int:
+def home(key: int, mask: int) -> int:
+    """The slot ``key`` hashes to in a table of ``mask + 1`` slots."""
     x = np.uint64(key)
     x ^= x >> np.uint64(33)
     x *= np.uint64(0xFF51AFD7ED558CCD)
@@ -31,7 +32,7 @@ def _home(key: int, mask: int) -> int:
 def lookup(keys: np.ndarray, vals: np.ndarray, key: int) -> int:
     """The value of ``key`` (>= 0), or -1 if absent."""
     mask = keys.shape[0] - 1
-    i = _home(key, mask)
+    i = home(key, mask)
     while keys[i] != EMPTY:
         if keys[i] == key:
             return vals[i]
@@ -43,7 +44,7 @@ def lookup(keys: np.ndarray, vals: np.ndarray, key: int) -> int:
 def insert(keys: np.ndarray, vals: np.ndarray, key: int, val: int) -> None:
     """Set ``key`` (>= 0) to ``val``; the caller keeps the table at most half full."""
     mask = keys.shape[0] - 1
-    i = _home(key, mask)
+    i = home(key, mask)
     while keys[i] != EMPTY and keys[i] != key:
         i = (i + 1) & mask
     keys[i] = key
