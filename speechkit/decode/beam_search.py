@@ -37,9 +37,7 @@ alike) and the same last unit have the same future: each extension adds the same
 score stays exactly its own; the other is lost to the n-best list. Why: the variants of one sentence that differ in
 words the LM no longer sees took the places a narrow beam needs for other paths. On very noisy character emissions
 of FSC commands (200 sentences, 80-word 3-gram) WER went from 25.4 / 8.4 / 1.9 % to 19.1 / 2.7 / 0.3 % at beams
-8 / 32 / 128 (flashlight: 18.3 / 4.6 / 0.8), with blank never pruned by ``token_min_logp`` (staying on blank makes
-no new prefix, and a frame where blank fell below it could empty the beam of every prefix not ending in a unit it
-kept).
+8 / 32 / 128 (flashlight: 18.3 / 4.6 / 0.8).
 
 Why by length: charged once whatever its length, one OOV word could swallow any run of frames for the price of a
 short one, and on a weak character model the search glued real words into long OOV strings (WER 50 % where
@@ -114,8 +112,8 @@ class SearchOptions:
     """Beam search settings; ``alpha``/``beta`` are the defaults a call may override (e.g. while tuning).
 
     ``beam``: hypotheses kept per frame. ``beam_prune``: drop hypotheses scoring more than this below the best.
-    ``token_min_logp``: skip units whose frame log-probability is below this (blank and the frame's best unit are
-    always kept: staying on blank makes no new prefix). ``unk_score_offset``: added per OOV word (see the module
+    ``token_min_logp``: skip units (blank too) whose frame log-probability is below this (the frame's best unit is
+    always kept). ``unk_score_offset``: added per OOV word (see the module
     docstring). ``nbest``: hypotheses returned.
     ``merge_states``: with an LM, of the hypotheses that share LM history, speller state and last unit keep only
     the best (as flashlight's decoder does): they have the same future, so the others would only take places in
@@ -395,8 +393,8 @@ class CtcBeamSearch:
         """Run the frames; return the final beam's nodes and CTC log-probabilities."""
         o = self.options
         blank = self.spec.blank
-        keep, starts, f_units, f_lps, blank_cum, frames = search_core.frame_table(lp, o.token_min_logp, blank)
-        blank_lp = np.ascontiguousarray(lp[:, blank])
+        keep, starts, f_units, f_lps, blank_lp, blank_cum, frames = search_core.frame_table(lp, o.token_min_logp,
+                                                                                              blank)  # fmt: skip
         width = o.beam
         beam = (np.zeros(width, np.int64), np.zeros(width), np.full(width, NEG), np.ones(1, np.int64))
         pos = np.zeros(2, np.int64)

@@ -544,11 +544,13 @@ def frame_table(lp, min_logp, blank):  # type: ignore[no-untyped-def]
     """What each frame offers the search, whatever the beam: ``keep`` (T, V), the units besides blank whose
     log-probability reaches ``min_logp`` (when none does and blank is not the frame's best, its best unit);
     those units best first (``f_units``/``f_lps``, frame ``t``'s at ``starts[t]:starts[t + 1]``, ties in unit
-    order); ``blank_cum``, the cumulative blank log-probability; and ``frames``, the frames with some unit kept."""
+    order); ``blank_lp``, blank's log-probability where it reaches ``min_logp`` or is the only unit left (else
+    -inf); ``blank_cum``, the cumulative blank log-probability; and ``frames``, the frames with some unit kept."""
     n_frames, n_units = lp.shape
     keep = np.zeros((n_frames, n_units), np.bool_)
     starts = np.zeros(n_frames + 1, np.int64)
     blank_cum = np.zeros(n_frames + 1)
+    blank_lp = np.empty(n_frames)
     for t in range(n_frames):
         n, top = 0, 0
         for u in range(n_units):
@@ -560,6 +562,7 @@ def frame_table(lp, min_logp, blank):  # type: ignore[no-untyped-def]
         if n == 0 and top != blank:
             keep[t, top] = True
             n = 1
+        blank_lp[t] = lp[t, blank] if lp[t, blank] >= min_logp or n == 0 else NEG
         starts[t + 1] = starts[t] + n
         blank_cum[t + 1] = blank_cum[t] + lp[t, blank]
     f_units = np.empty(starts[n_frames], np.int64)
@@ -590,4 +593,4 @@ def frame_table(lp, min_logp, blank):  # type: ignore[no-untyped-def]
                 f_units[j] = u
         for i in range(s, e):
             f_lps[i] = lp[t, f_units[i]]
-    return keep, starts, f_units, f_lps, blank_cum, frames[:n_active]
+    return keep, starts, f_units, f_lps, blank_lp, blank_cum, frames[:n_active]

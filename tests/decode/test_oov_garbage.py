@@ -73,7 +73,7 @@ def test_weak_char_emissions_decode_into_words_not_oov_strings(setting) -> None:
 
 def test_very_noisy_char_emissions_gain_from_the_lookahead_on_unfinished_words(setting) -> None:
     _, wer = decode(setting, "very noisy", setting[2][:30], beam=16, seed=2)
-    assert wer < 74.0, wer  # without the lookahead: 79.6 %; with it: 69.4 % (62.8 % with merged states)
+    assert wer < 74.0, wer  # without the lookahead: 79.6 %; with it: 69.4 % (62.5 % with merged states)
 
 
 def test_merging_hypotheses_of_one_lm_state_frees_the_beam_on_very_noisy_emissions(setting) -> None:
@@ -82,7 +82,7 @@ def test_merging_hypotheses_of_one_lm_state_frees_the_beam_on_very_noisy_emissio
     refs = setting[2]
     _, merged = decode(setting, "very noisy", refs, beam=8, seed=3)
     _, unmerged = decode(setting, "very noisy", refs, beam=8, seed=3, merge_states=False)
-    assert merged < unmerged - 4.0, (merged, unmerged)  # 67.7 % against 76.6 %
+    assert merged < unmerged - 4.0, (merged, unmerged)  # 68.9 % against 75.2 %
 
 
 def test_an_oov_word_is_charged_by_its_length_beyond_six_characters(tmp_path: Path) -> None:
