@@ -17,6 +17,7 @@ from torch.utils.data import Dataset
 
 from speechkit.data.audio import read_audio
 from speechkit.data.datadir import Utterance
+from speechkit.features.augment import AugmentConfig, augment
 from speechkit.features.perturb import speed_perturb
 
 Targets = Mapping[str, Sequence[int] | int]
@@ -27,7 +28,8 @@ _INT16_SCALE = 32768.0
 class AudioDataset(Dataset[Example]):
     """Item ``i`` is ``{"utt": id, "wav": float32 (samples,), **targets(utts[i])}`` at ``sample_rate``.
 
-    ``speeds`` lists the speed-perturbation factors drawn from uniformly per item and epoch ((1.0,) turns it off).
+    ``speeds`` lists the speed-perturbation factors drawn from uniformly per item and epoch ((1.0,) turns it off);
+    ``augmentation`` says how often each waveform augmentation applies, drawn per item and epoch too.
     ``cache=True`` reads all audio at construction and keeps it as int16 (half the memory of float32; exact for
     16-bit files at the config rate). It loads eagerly so that DataLoader workers, forked afterwards, share one
     copy instead of each filling and losing its own. Call :meth:`set_epoch` before creating each epoch's
@@ -35,9 +37,11 @@ class AudioDataset(Dataset[Example]):
     """
 
     def __init__(self, utts: Sequence[Utterance], targets: Callable[[Utterance], Targets], sample_rate: int,
-                 speeds: Sequence[float] = (1.0,), seed: int = 0, cache: bool = False) -> None:
+                 speeds: Sequence[float] = (1.0,), seed: int = 0, cache: bool = False,
+                 augmentation: AugmentConfig | None = None) -> None:  # fmt: skip
         self.utts, self.targets, self.sample_rate = list(utts), targets, sample_rate
         self.speeds, self.seed, self.epoch = tuple(speeds), seed, 0
+        self.augmentation = augmentation if augmentation is not None and augmentation.active else None
         self.cached = [self._int16(u) for u in self.utts] if cache else None
 
     def set_epoch(self, epoch: int) -> None:
@@ -60,6 +64,9 @@ class AudioDataset(Dataset[Example]):
         else:
             wav = self.cached[index].astype(np.float32) / _INT16_SCALE
         wav = speed_perturb(wav, self.sample_rate, self.speed(index))
+        if self.augmentation is not None:
+            rng = np.random.default_rng((self.seed, self.epoch, index, 1))
+            wav = augment(wav, self.sample_rate, self.augmentation, rng)
         return {"utt": utt.utt, "wav": torch.from_numpy(wav), **self.targets(utt)}
 
     def _int16(self, utt: Utterance) -> np.ndarray:

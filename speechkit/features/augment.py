@@ -9,8 +9,8 @@ that the caller seeds per item and epoch, so an example is the same whichever wo
 - :func:`vtlp`: vocal tract length perturbation (Jaitly & Hinton, 2013): the spectrum's frequency axis scaled by
   ``alpha`` below a boundary and bent to keep the top fixed, on the STFT magnitude, with the original phase.
   Formants and harmonics move, the duration does not.
-- :func:`pitch_shift`: pitch and formants moved together by some semitones, the tempo kept (phase vocoder and
-  resampling, torchaudio).
+- :func:`pitch_shift`: pitch and formants moved together by some semitones, the tempo kept (resampling, then a
+  phase vocoder).
 - :func:`room_response` and :func:`reverberate`: a synthesized room impulse response (nothing can be downloaded):
   a direct path, sparse early reflections over the first 50 ms, and a noise tail decaying to -60 dB at RT60.
 - :func:`add_noise`: coloured Gaussian noise (a power spectrum falling as ``f ** -slope``: 0 white, 1 pink,
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from torchaudio.functional import fftconvolve
-from torchaudio.functional import pitch_shift as _pitch_shift
+from torchaudio.functional import phase_vocoder
 
 from speechkit.data.audio import resample
 
@@ -128,15 +128,20 @@ def vtlp(wav: np.ndarray, alpha: float, sample_rate: int, boundary_hz: float = 4
 
 
 def pitch_shift(wav: np.ndarray, sample_rate: int, semitones: float) -> np.ndarray:
-    """``wav`` some ``semitones`` higher (negative: lower), formants with it, at the same tempo."""
-    if abs(semitones) < 1e-3 or len(wav) < _N_FFT:
+    """``wav`` some ``semitones`` higher (negative: lower), formants with it, at the same tempo: played faster by
+    resampling (the rate rounded to 100 Hz, which keeps the resampling filter small: 0.1 semitone steps), then
+    stretched back to its length by a phase vocoder."""
+    source_rate = round(sample_rate * 2 ** (semitones / 12) / 100) * 100
+    if source_rate == sample_rate or len(wav) < _N_FFT:
         return wav
-    # torchaudio shifts by whole steps of 1 / bins_per_octave of an octave: 100 per semitone is fine enough
-    steps = round(semitones * 100)
-    with torch.no_grad():
-        out = _pitch_shift(torch.from_numpy(np.ascontiguousarray(wav, np.float32))[None], sample_rate, steps,
-                           bins_per_octave=1200, n_fft=_N_FFT)  # fmt: skip
-    return out[0].numpy()
+    faster = resample(wav, source_rate, sample_rate)
+    hop = _N_FFT // 4
+    window = torch.hann_window(_N_FFT)
+    spec = torch.stft(torch.from_numpy(np.ascontiguousarray(faster)), _N_FFT, hop, window=window,
+                      return_complex=True)  # fmt: skip
+    advance = torch.linspace(0, math.pi * hop, spec.shape[0])[:, None]
+    stretched = phase_vocoder(spec, len(faster) / len(wav), advance)
+    return torch.istft(stretched, _N_FFT, hop, window=window, length=len(wav)).numpy()
 
 
 def room_response(sample_rate: int, rt60: float, rng: np.random.Generator) -> np.ndarray:

@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 
 from speechkit.data.batching import DurationBatchSampler, read_durations
 from speechkit.data.datadir import Utterance
+from speechkit.features.augment import AugmentConfig
 from speechkit.data.dataset import AudioDataset, Targets, collate
 from speechkit.models.ctc import ConformerCTC, ctc_greedy
 from speechkit.score.asr import UttResult, align_sentence
@@ -30,13 +31,15 @@ from speechkit.utils.memory import trimmed
 @dataclass
 class AudioDataConfig:
     """Data dirs; a batch holds at most ``max_seconds`` of audio and ``max_utts`` utterances. Each training item
-    plays at a speed drawn from ``speed_perturb`` per epoch; ``cache_audio`` keeps all audio in memory."""
+    plays at a speed drawn from ``speed_perturb`` per epoch, then meets the waveform augmentations of ``augment``
+    (:mod:`speechkit.features.augment`; all off by default); ``cache_audio`` keeps all audio in memory."""
 
     train: str = "data/train"
     valid: str = "data/dev"
     max_seconds: float = 200.0
     max_utts: int = 64
     speed_perturb: list[float] = field(default_factory=lambda: [0.9, 1.0, 1.1])
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
     cache_audio: bool = True
     num_workers: int = 0
 
@@ -49,7 +52,8 @@ class AudioTask:
                  sample_rate: int, seed: int, accum_grad: int = 1) -> None:  # fmt: skip
         self.train_utts, self.valid_utts, self.sample_rate = train_utts, valid_utts, sample_rate
         self.num_workers = dc.num_workers
-        self.train_set = AudioDataset(train_utts, self.targets, sample_rate, dc.speed_perturb, seed, dc.cache_audio)
+        self.train_set = AudioDataset(train_utts, self.targets, sample_rate, dc.speed_perturb, seed, dc.cache_audio,
+                                      dc.augment)  # fmt: skip
         self.valid_set = AudioDataset(valid_utts, self.targets, sample_rate, [1.0], seed, dc.cache_audio)
         self.sampler = shard(DurationBatchSampler(_durations(dc.train, train_utts), dc.max_seconds, dc.max_utts, seed),
                              accum_grad)  # fmt: skip

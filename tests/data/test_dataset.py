@@ -1,4 +1,5 @@
-"""AudioDataset and collate: shapes, targets, caching, and a speed factor fixed by (seed, epoch, index)."""
+"""AudioDataset and collate: shapes, targets, caching, and a speed factor and augmentations fixed by (seed, epoch,
+index)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from torch.utils.data import DataLoader
 from speechkit.data.batching import DurationBatchSampler, read_durations
 from speechkit.data.datadir import Utterance, load_data_dir, write_data_dir
 from speechkit.data.dataset import AudioDataset, collate
+from speechkit.features.augment import AugmentConfig
 
 RATE = 16000
 SECONDS = [0.25, 0.5, 0.3, 0.125, 0.4, 0.2]
@@ -80,3 +82,21 @@ def test_loader_with_duration_batches(utts: list[Utterance], tmp_path: Path) -> 
     first = epoch()
     assert sorted(u for ids, _ in first for u in ids) == [u.utt for u in utts]
     assert first == epoch()  # same epoch, other worker scheduling: same examples
+
+
+def test_augmentations_change_the_audio_by_seed_epoch_and_index_only(utts: list[Utterance]) -> None:
+    noisy = AugmentConfig(noise_prob=1.0, snr_db=[10.0, 10.0])
+
+    def items(epoch: int, order: list[int]) -> dict[int, torch.Tensor]:
+        data = AudioDataset(utts, _targets, RATE, seed=0, augmentation=noisy)
+        data.set_epoch(epoch)
+        return {i: data[i]["wav"] for i in order}
+
+    plain = AudioDataset(utts, _targets, RATE)
+    forward, backward = items(0, list(range(len(utts)))), items(0, list(reversed(range(len(utts)))))
+    for i in range(len(utts)):
+        assert torch.equal(forward[i], backward[i]) and len(forward[i]) == len(plain[i]["wav"])
+        residual = forward[i] - plain[i]["wav"]
+        snr = 10 * torch.log10(plain[i]["wav"].pow(2).mean() / residual.pow(2).mean())
+        assert snr == pytest.approx(10.0, abs=0.1)
+    assert not torch.equal(forward[0], items(1, [0])[0])
