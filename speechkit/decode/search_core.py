@@ -199,19 +199,23 @@ def finals(tree, counts, nodes, sp, params, flags, lm, requests):  # type: ignor
 def _heapify(heap, n):  # type: ignore[no-untyped-def]
     """Make ``heap[:n]`` a min-heap."""
     for root in range(n // 2 - 1, -1, -1):
-        x = heap[root]
-        i = root
-        while True:
-            c = 2 * i + 1
-            if c >= n:
-                break
-            if c + 1 < n and heap[c + 1] < heap[c]:
-                c += 1
-            if heap[c] >= x:
-                break
-            heap[i] = heap[c]
-            i = c
-        heap[i] = x
+        _sift_down(heap, n, root, heap[root])
+
+
+@njit(cache=True, _nrt=False)
+def _sift_down(heap, n, i, x):  # type: ignore[no-untyped-def]
+    """Put ``x`` at ``i`` of the min-heap ``heap[:n]`` and move it down to where it belongs."""
+    while True:
+        c = 2 * i + 1
+        if c >= n:
+            break
+        if c + 1 < n and heap[c + 1] < heap[c]:
+            c += 1
+        if heap[c] >= x:
+            break
+        heap[i] = heap[c]
+        i = c
+    heap[i] = x
 
 
 @njit(cache=True, _nrt=False)
@@ -233,21 +237,8 @@ def _push(heap, n, x):  # type: ignore[no-untyped-def]
         i = n
         n += 1
     else:
-        if x <= heap[0]:
-            return n
-        i = 0
-        # sift down from the root with x in place of the least
-        while True:
-            c = 2 * i + 1
-            if c >= n:
-                break
-            if c + 1 < n and heap[c + 1] < heap[c]:
-                c += 1
-            if heap[c] >= x:
-                break
-            heap[i] = heap[c]
-            i = c
-        heap[i] = x
+        if x > heap[0]:
+            _sift_down(heap, n, 0, x)  # x in place of the least
         return n
     while i > 0:
         p = (i - 1) // 2
